@@ -1,0 +1,102 @@
+"""Turn a Setup into Keras objects, translating every Keras rejection into a one-line TfbenchError.
+
+`check` calls `build_model` for every variant, so a bad activation, initializer, regularizer,
+optimizer, loss or model family is caught before any training starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+
+from tfbench.errors import TfbenchError
+from tfbench.harness.model import MonitoredModel
+from tfbench.harness.plan import RecordPlan
+from tfbench.models import build_network
+from tfbench.models.layers import LAYER_ACTIVATIONS
+
+DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
+
+
+def _resolve(field: str, value: Any, getter, accepted: str):
+    try:
+        return getter(value)
+    except (ValueError, TypeError, KeyError) as error:
+        raise TfbenchError(f"Setup.{field}={value!r} is not accepted by Keras ({_first_line(error)}): expected {accepted}") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0].rstrip(".") if text else type(error).__name__
+
+
+def resolve_fields(setup) -> None:
+    """Resolve each Keras-valued field on its own so the error names the field at fault."""
+    if setup.activation not in LAYER_ACTIVATIONS:
+        _resolve("activation", setup.activation, keras.activations.get,
+                 "a keras.activations name (relu, tanh, sigmoid, elu, selu, ...), leaky_relu or prelu")
+    _resolve("initializer", setup.initializer, keras.initializers.get,
+             "a keras.initializers name, config dict or instance")
+    _resolve("bias_initializer", setup.bias_initializer, keras.initializers.get,
+             "a keras.initializers name, config dict or instance")
+    _resolve("regularizer", setup.regularizer, keras.regularizers.get,
+             "None, 'l1', 'l2', a keras.regularizers config dict or instance")
+    if setup.loss is not None:
+        _resolve("loss", setup.loss, keras.losses.get, "a keras.losses name such as 'mse' or a callable")
+    make_optimizer(setup)
+
+
+def make_optimizer(setup) -> keras.optimizers.Optimizer:
+    """The optimizer with `Setup.learning_rate` and the Setup's clipping; the only learning rate."""
+    spec = setup.optimizer
+    if isinstance(spec, str):
+        class_name, config = spec, {}
+    elif isinstance(spec, Mapping) and "class_name" in spec:
+        class_name, config = spec["class_name"], dict(spec.get("config") or {})
+    else:
+        raise TfbenchError(
+            f"Setup.optimizer={spec!r} is invalid: expected a keras.optimizers name or a dict "
+            "{'class_name': ..., 'config': {...}}"
+        )
+    if "learning_rate" in config:
+        raise TfbenchError(
+            f"Setup.optimizer={spec!r} carries a learning_rate: set Setup.learning_rate instead (the only learning rate)"
+        )
+    config["learning_rate"] = setup.learning_rate
+    for name in ("clipnorm", "clipvalue", "global_clipnorm"):
+        if getattr(setup, name) is not None:
+            config[name] = getattr(setup, name)
+    try:
+        return keras.optimizers.get({"class_name": class_name, "config": config})
+    except (ValueError, TypeError, KeyError) as error:
+        raise TfbenchError(
+            f"Setup.optimizer={spec!r} is not accepted by Keras ({_first_line(error)}): expected a keras.optimizers "
+            "name (sgd, adam, rmsprop, adagrad, adadelta, ...) or config dict"
+        ) from None
+
+
+def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> MonitoredModel:
+    """Build and compile the Setup's MonitoredModel on `data`; raises TfbenchError on bad values."""
+    resolve_fields(setup)
+    plan = plan or RecordPlan.for_mode(setup.steps, "standard")
+    try:
+        network = build_network(setup, data, seed)
+        model = MonitoredModel(network, plan, data.task, name="monitored")
+        model.compile(
+            optimizer=make_optimizer(setup),
+            loss=setup.loss or DEFAULT_LOSS[data.task],
+            steps_per_execution=steps_per_execution(setup.effective_eval_every),
+        )
+    except TfbenchError:
+        raise
+    except (ValueError, TypeError) as error:
+        raise TfbenchError(f"cannot build model={setup.model!r} on data {data.name!r}: {_first_line(error)}") from None
+    return model
+
+
+def steps_per_execution(chunk: int, limit: int = 16) -> int:
+    """Run several train steps per tf.function call (fewer Python round trips): the largest divisor
+    of the chunk up to `limit`, so executions never straddle a validation boundary."""
+    return max(d for d in range(1, min(chunk, limit) + 1) if chunk % d == 0)

@@ -1,0 +1,186 @@
+"""`MonitoredModel`: a `keras.Model` whose `train_step` records the quantities of DESIGN §5.
+
+It overrides `train_step` the way the Keras guide "customizing what happens in fit()" does, so
+`fit`, callbacks, progress bars and `steps_per_execution` keep working. Everything is computed
+in-graph and written into preallocated `tf.Variable` buffers; the host reads them once per chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfbench.harness import monitor
+from tfbench.harness.plan import RecordPlan
+from tfbench.models.layers import BOUNDED_ACTIVATIONS
+from tfbench.models.network import Network
+
+
+@dataclass(frozen=True)
+class LayerSlots:
+    """Where one monitored layer's variables sit in `trainable_variables`, and its saturation bounds."""
+
+    depth: int
+    name: str
+    kernel_indices: tuple[int, ...]
+    bias_indices: tuple[int, ...]
+    bounds: tuple[float, float] | None
+
+
+class Buffers:
+    """Preallocated in-graph storage, deliberately not a Keras layer so it is never saved or trained."""
+
+    def __init__(self, plan: RecordPlan, kernels: list, n_layers: int):
+        nan = float("nan")
+        self.steps = tf.Variable(tf.fill([plan.steps, len(monitor.STEP_COLUMNS)], nan), trainable=False)
+        self.layers = tf.Variable(
+            tf.fill([plan.n_recorded, n_layers, len(monitor.LAYER_COLUMNS)], nan), trainable=False
+        )
+        self.record_mask = tf.constant(plan.mask)
+        self.slots = tf.constant(plan.slots)
+        self.previous_kernels = [tf.Variable(tf.zeros(k.shape, tf.float32), trainable=False) for k in kernels]
+
+
+class MonitoredModel(keras.Model):
+    """Wraps a `Network`; trains like any Keras model and records gradients as it goes."""
+
+    def __init__(self, network: Network, plan: RecordPlan, task: str, **kwargs):
+        super().__init__(**kwargs)
+        probes = network.probes
+        self.net = keras.Model(
+            network.inputs, [network.outputs, *[p.z for p in probes], *[p.a for p in probes]], name="network"
+        )
+        self.task = task
+        self.plan = plan
+        self.metric_name = "accuracy" if task == "classification" else "mae"
+        self.layer_slots = self._locate_layers(probes)
+        kernels = [self.trainable_variables[i] for s in self.layer_slots for i in s.kernel_indices]
+        self.buffers = Buffers(plan, kernels, len(probes))
+        # Running means for the progress bar and validation; reset by Keras each epoch and evaluate.
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.metric_tracker]
+
+    def _locate_layers(self, probes) -> list[LayerSlots]:
+        index = {id(v): i for i, v in enumerate(self.trainable_variables)}
+        slots = []
+        for probe in probes:
+            weights = probe.layer.trainable_weights
+            kernels = tuple(index[id(v)] for v in weights if "kernel" in v.path.rsplit("/", 1)[-1])
+            biases = tuple(index[id(v)] for v in weights if "bias" in v.path.rsplit("/", 1)[-1])
+            bounds = BOUNDED_ACTIVATIONS.get(probe.activation) if probe.activation else None
+            slots.append(LayerSlots(probe.depth, probe.layer.name, kernels, biases, bounds))
+        return slots
+
+    def call(self, inputs, training=False):
+        return self.net(inputs, training=training)[0]
+
+    def train_step(self, data):
+        x, y = data[0], data[1]
+        n = len(self.layer_slots)
+        variables = self.trainable_variables
+
+        # Phase 1: forward pass under the tape, keeping each layer's linear (z) and activated (a) outputs.
+        with tf.GradientTape() as tape:
+            outputs = self.net(x, training=True)
+            y_pred, zs, activations = outputs[0], outputs[1 : n + 1], outputs[n + 1 :]
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+
+        # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
+        gradients = tape.gradient(loss, [*variables, *zs])
+        grads, deltas = gradients[: len(variables)], gradients[len(variables) :]
+        step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
+        record = tf.gather(self.buffers.record_mask, step)
+
+        # Phase 3: on recorded steps only, keep the kernels as they are before the update.
+        tf.cond(record, self._keep_kernels, lambda: tf.constant(False))
+
+        # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
+        self.optimizer.apply(grads, variables)
+
+        # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
+        metric = monitor.batch_metric(y, y_pred, self.task)
+        self._record_scalars(step, loss, metric, grads)
+        tf.cond(
+            record,
+            lambda: self._record_layers(step, grads, deltas, activations),
+            lambda: tf.constant(False),
+        )
+        return self._update_trackers(loss, metric, tf.shape(x)[0])
+
+    def test_step(self, data):
+        x, y = data[0], data[1]
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        return self._update_trackers(loss, monitor.batch_metric(y, y_pred, self.task), tf.shape(x)[0])
+
+    def _update_trackers(self, loss, metric, batch_size):
+        weight = tf.cast(batch_size, tf.float32)
+        self.loss_tracker.update_state(loss, sample_weight=weight)
+        self.metric_tracker.update_state(metric, sample_weight=weight)
+        return {m.name: m.result() for m in self.metrics}
+
+    def _keep_kernels(self):
+        kernels = [self.trainable_variables[i] for s in self.layer_slots for i in s.kernel_indices]
+        for previous, kernel in zip(self.buffers.previous_kernels, kernels):
+            previous.assign(tf.cast(kernel, tf.float32))
+        return tf.constant(True)
+
+    def _record_scalars(self, step, loss, metric, grads):
+        reg_loss = tf.add_n([tf.cast(t, tf.float32) for t in self.losses]) if self.losses else tf.constant(0.0)
+        row = tf.stack(
+            [
+                tf.cast(loss, tf.float32),
+                reg_loss,
+                tf.cast(metric, tf.float32),
+                monitor.global_norm([g for g in grads if g is not None]),
+                tf.cast(self.optimizer.learning_rate, tf.float32),
+            ]
+        )
+        self.buffers.steps.scatter_nd_update([[step]], [row])
+
+    def _record_layers(self, step, grads, deltas, activations):
+        variables = self.trainable_variables
+        nan = tf.constant(monitor.NAN)
+        previous = iter(self.buffers.previous_kernels)
+        rows = []
+        for slot, delta, activated in zip(self.layer_slots, deltas, activations):
+            kernel_grads = [grads[i] for i in slot.kernel_indices]
+            bias_grads = [grads[i] for i in slot.bias_indices]
+            old = [next(previous) for _ in slot.kernel_indices]
+            new = [variables[i] for i in slot.kernel_indices]
+            kernel_norm = monitor.global_norm(old)
+            change = monitor.global_norm([tf.cast(n_, tf.float32) - o for n_, o in zip(new, old)])
+            rows.append(
+                tf.stack(
+                    [
+                        monitor.global_norm(kernel_grads),
+                        monitor.global_norm(bias_grads) if bias_grads else nan,
+                        monitor.l2_norm(delta) if delta is not None else nan,
+                        kernel_norm,
+                        change / kernel_norm,
+                        tf.reduce_max([monitor.max_abs(g) for g in kernel_grads]),
+                        tf.add_n([monitor.count_nonfinite(g) for g in kernel_grads]),
+                        monitor.dead_fraction(activated),
+                        monitor.saturated_fraction(activated, *slot.bounds) if slot.bounds else nan,
+                    ]
+                )
+            )
+        row_index = tf.gather(self.buffers.slots, step)
+        self.buffers.layers.scatter_nd_update([[row_index]], [tf.stack(rows)])
+        return tf.constant(True)
+
+    # -- host side -------------------------------------------------------------------------------
+
+    def fetch_steps(self, start: int, stop: int) -> np.ndarray:
+        return self.buffers.steps[start:stop].numpy()
+
+    def fetch_layers(self) -> np.ndarray:
+        return self.buffers.layers.numpy()

@@ -1,0 +1,95 @@
+"""Train one (Setup, seed) through `keras.Model.fit` and turn the harness buffers into tidy tables."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pandas as pd
+
+from tfbench.build import build_model
+from tfbench.data import load_data, train_batches
+from tfbench.harness import monitor
+from tfbench.harness.callbacks import ChunkRecorder
+from tfbench.harness.plan import RecordPlan
+
+# Validation runs on the whole held-out split at once when it fits this many examples.
+VALIDATION_BATCH = 2048
+
+
+@dataclass
+class RunResult:
+    status: str  # "ok" | "diverged"
+    steps: int  # optimizer updates applied before the first divergent step
+    metric_name: str
+    steps_table: pd.DataFrame  # step, loss, reg_loss, metric, global_grad_norm, learning_rate, val_loss, val_metric
+    layers_table: pd.DataFrame  # step, layer, depth, and monitor.LAYER_COLUMNS
+    final_loss: float
+    final_metric: float
+    best_metric: float
+    wall_s: float
+    steps_per_s: float
+
+
+def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -> RunResult:
+    """Train `setup` with `seed`; divergence is a result (status "diverged"), never an exception."""
+    started = time.perf_counter()
+    keras.utils.set_random_seed(seed)  # anything a user's model leaves unseeded still repeats
+    data = load_data(setup.data)
+    plan = RecordPlan.for_mode(setup.steps, mode)
+    model = build_model(setup, data, seed, plan)
+    chunk = setup.effective_eval_every
+    recorder = ChunkRecorder(chunk, model.metric_name)
+    model.fit(
+        train_batches(data, setup.batch_size, setup.steps, seed),
+        epochs=setup.steps // chunk,
+        steps_per_epoch=chunk,
+        validation_data=(data.x_test, data.y_test),
+        validation_batch_size=min(len(data.x_test), VALIDATION_BATCH),
+        callbacks=[recorder],
+        shuffle=False,  # the seeded batch order is the data pipeline's job
+        verbose=1 if verbose else 0,
+    )
+    last = recorder.diverged_at if recorder.diverged_at is not None else setup.steps - 1
+    steps_table = _steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
+    layers_table = _layers_table(model, plan, last)
+    validation = steps_table["val_metric"].dropna()
+    higher_is_better = model.metric_name == "accuracy"
+    diverged = recorder.diverged_at is not None
+    finals = steps_table.dropna(subset=["val_loss"]).tail(1)
+    return RunResult(
+        status="diverged" if diverged else "ok",
+        steps=recorder.diverged_at if diverged else setup.steps,
+        metric_name=model.metric_name,
+        steps_table=steps_table,
+        layers_table=layers_table,
+        final_loss=float("nan") if diverged or finals.empty else float(finals["val_loss"].iloc[0]),
+        final_metric=float("nan") if diverged or finals.empty else float(finals["val_metric"].iloc[0]),
+        best_metric=float("nan") if validation.empty else float(validation.max() if higher_is_better else validation.min()),
+        wall_s=time.perf_counter() - started,
+        steps_per_s=recorder.steps_per_second(),
+    )
+
+
+def _steps_table(rows: np.ndarray, validations, last: int, total_steps: int) -> pd.DataFrame:
+    """Per-step rows 0..last; a validation after N updates lands on row N (a new row when N = steps)."""
+    table = pd.DataFrame(rows, columns=list(monitor.STEP_COLUMNS))
+    table.insert(0, "step", np.arange(len(table), dtype=np.int64))
+    kept = [(s, loss, metric) for s, loss, metric in validations if s <= last or (s == total_steps and last == s - 1)]
+    val = pd.DataFrame(kept, columns=["step", "val_loss", "val_metric"]).astype({"step": np.int64})
+    return table.merge(val, on="step", how="outer").sort_values("step", ignore_index=True)
+
+
+def _layers_table(model, plan: RecordPlan, last: int) -> pd.DataFrame:
+    values = model.fetch_layers()  # [recorded, layers, columns]
+    keep = plan.recorded <= last
+    steps = plan.recorded[keep]
+    values = values[keep]
+    n_layers = values.shape[1]
+    table = pd.DataFrame(values.reshape(-1, values.shape[2]), columns=list(monitor.LAYER_COLUMNS))
+    table.insert(0, "depth", np.tile([s.depth for s in model.layer_slots], len(steps)).astype(np.int64))
+    table.insert(0, "layer", np.tile([s.name for s in model.layer_slots], len(steps)))
+    table.insert(0, "step", np.repeat(steps, n_layers).astype(np.int64))
+    return table

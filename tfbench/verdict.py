@@ -1,0 +1,60 @@
+"""Every threshold that turns records into a verdict, each with the reasoning behind it (DESIGN §7).
+
+`verdict` judges step 0: the gradient flow that architecture and initializer create.
+`verdict_end` judges the last recorded step: what training did to it. A failed run has no verdict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Gradients that shrink or grow by more than two orders of magnitude between the last hidden layer
+# and the first leave the first layers learning 100x slower or faster than the last under one
+# learning rate: beyond that no single step size suits every layer.
+DECADES = 2.0
+
+# A loss a thousand times its starting value is outside anything a converging run shows; an
+# optimizer that has left the basin grows the loss geometrically and passes this within a few steps.
+DIVERGENCE_LOSS_FACTOR = 1e3
+
+VERDICTS = ("healthy", "vanishing", "exploding", "diverged")
+
+
+def first_divergent_step(loss: np.ndarray, grad_norm: np.ndarray, start_loss: float) -> int | None:
+    """Index of the first step whose loss or gradient is non-finite or whose loss exceeds
+    DIVERGENCE_LOSS_FACTOR times the start loss; None when there is none."""
+    loss = np.asarray(loss, dtype=float)
+    grad_norm = np.asarray(grad_norm, dtype=float)
+    bad = ~np.isfinite(loss) | ~np.isfinite(grad_norm)
+    if math.isfinite(start_loss) and start_loss > 0:
+        bad |= loss > DIVERGENCE_LOSS_FACTOR * start_loss
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if hits.size else None
+
+
+def log10_ratio(first: float, last: float) -> float:
+    """log10(first / last): negative when the signal shrinks toward the input.
+
+    Zero gradient at the first layer with signal at the last is −inf (vanished completely);
+    no signal at either end is NaN (nothing to compare).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.log10(np.float64(first)) - np.log10(np.float64(last)))
+
+
+def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False) -> tuple[str, str]:
+    """(verdict, reason) from the kernel and δ gradient ratios; the larger magnitude decides."""
+    if nonfinite:
+        return "diverged", "non-finite gradients"
+    candidates = [(abs(r), r, name) for r, name in ((kernel_ratio, "kernel"), (delta_ratio, "δ")) if not math.isnan(r)]
+    if not candidates:
+        return "vanishing", "no gradient signal at the first or last hidden layer"
+    _, ratio, name = max(candidates)
+    decades = f"{ratio:+.1f}" if math.isfinite(ratio) else ("-inf" if ratio < 0 else "+inf")
+    if ratio < -DECADES:
+        return "vanishing", f"{name} gradient first/last hidden layer {decades} decades"
+    if ratio > DECADES:
+        return "exploding", f"{name} gradient first/last hidden layer {decades} decades"
+    return "healthy", f"{name} gradient first/last hidden layer {decades} decades"
