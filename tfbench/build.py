@@ -24,7 +24,9 @@ def _resolve(field: str, value: Any, getter, accepted: str):
     try:
         return getter(value)
     except (ValueError, TypeError, KeyError) as error:
-        raise TfbenchError(f"Setup.{field}={value!r} is not accepted by Keras ({_first_line(error)}): expected {accepted}") from None
+        raise TfbenchError(
+            f"Setup.{field}={value!r} is not accepted by Keras ({_first_line(error)}): expected {accepted}"
+        ) from None
 
 
 def _first_line(error: Exception) -> str:
@@ -35,14 +37,27 @@ def _first_line(error: Exception) -> str:
 def resolve_fields(setup) -> None:
     """Resolve each Keras-valued field on its own so the error names the field at fault."""
     if setup.activation not in LAYER_ACTIVATIONS:
-        _resolve("activation", setup.activation, keras.activations.get,
-                 "a keras.activations name (relu, tanh, sigmoid, elu, selu, ...), leaky_relu or prelu")
-    _resolve("initializer", setup.initializer, keras.initializers.get,
-             "a keras.initializers name, config dict or instance")
-    _resolve("bias_initializer", setup.bias_initializer, keras.initializers.get,
-             "a keras.initializers name, config dict or instance")
-    _resolve("regularizer", setup.regularizer, keras.regularizers.get,
-             "None, 'l1', 'l2', a keras.regularizers config dict or instance")
+        _resolve(
+            "activation",
+            setup.activation,
+            keras.activations.get,
+            "a keras.activations name (relu, tanh, sigmoid, elu, selu, ...), leaky_relu or prelu",
+        )
+    _resolve(
+        "initializer", setup.initializer, keras.initializers.get, "a keras.initializers name, config dict or instance"
+    )
+    _resolve(
+        "bias_initializer",
+        setup.bias_initializer,
+        keras.initializers.get,
+        "a keras.initializers name, config dict or instance",
+    )
+    _resolve(
+        "regularizer",
+        setup.regularizer,
+        keras.regularizers.get,
+        "None, 'l1', 'l2', a keras.regularizers config dict or instance",
+    )
     if setup.loss is not None:
         _resolve("loss", setup.loss, keras.losses.get, "a keras.losses name such as 'mse' or a callable")
     make_optimizer(setup)
@@ -62,7 +77,8 @@ def make_optimizer(setup) -> keras.optimizers.Optimizer:
         )
     if "learning_rate" in config:
         raise TfbenchError(
-            f"Setup.optimizer={spec!r} carries a learning_rate: set Setup.learning_rate instead (the only learning rate)"
+            f"Setup.optimizer={spec!r} carries a learning_rate: set Setup.learning_rate instead "
+            "(the only learning rate)"
         )
     config["learning_rate"] = setup.learning_rate
     for name in ("clipnorm", "clipvalue", "global_clipnorm"):
@@ -87,7 +103,7 @@ def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> Monit
         model.compile(
             optimizer=make_optimizer(setup),
             loss=setup.loss or DEFAULT_LOSS[data.task],
-            steps_per_execution=steps_per_execution(setup.effective_eval_every),
+            steps_per_execution=steps_per_execution(setup.steps, setup.effective_eval_every),
         )
     except TfbenchError:
         raise
@@ -96,7 +112,14 @@ def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> Monit
     return model
 
 
-def steps_per_execution(chunk: int, limit: int = 16) -> int:
+# Below this many updates a run is dominated by tracing, and the loop that runs several steps per
+# call costs more to trace than it saves.
+MULTI_STEP_MIN_STEPS = 100
+
+
+def steps_per_execution(steps: int, chunk: int, limit: int = 16) -> int:
     """Run several train steps per tf.function call (fewer Python round trips): the largest divisor
     of the chunk up to `limit`, so executions never straddle a validation boundary."""
+    if steps < MULTI_STEP_MIN_STEPS:
+        return 1
     return max(d for d in range(1, min(chunk, limit) + 1) if chunk % d == 0)

@@ -231,11 +231,13 @@ def _regression(name, x_train, y_train, x_test, y_test) -> Dataset:
 def _load_npz(spec: str, path: str, mtime_ns: int, size: int) -> Dataset:
     expected = "expected an archive written by numpy.savez holding x_train and y_train"
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file renamed to .npz
-            raise DataError(f"data file {spec!r} holds a single array, not an .npz archive: {expected}")
-        with loaded:
-            arrays = {key: loaded[key] for key in loaded.files}  # read now: corruption surfaces here
+        # Our own handle: np.load(path) leaks its file when the archive is corrupt.
+        with open(path, "rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file renamed to .npz
+                raise DataError(f"data file {spec!r} holds a single array, not an .npz archive: {expected}")
+            with loaded:
+                arrays = {key: loaded[key] for key in loaded.files}  # read now: corruption surfaces here
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, pickle.UnpicklingError) as error:
         reason = " ".join(f"{type(error).__name__}: {error}".split())  # keep the message on one line
         raise DataError(f"data file {spec!r} is not a valid .npz file ({reason}): {expected}") from None

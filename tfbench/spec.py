@@ -94,8 +94,10 @@ def _check_structure(setup: Setup) -> None:
         _optional_positive(name, getattr(setup, name))
     if setup.learning_rate is None:
         raise TfbenchError("Setup.learning_rate=None is invalid: expected a positive number")
-    if isinstance(setup.dropout, bool) or not isinstance(setup.dropout, (int, float)) or not (
-        0.0 <= setup.dropout < 1.0
+    if (
+        isinstance(setup.dropout, bool)
+        or not isinstance(setup.dropout, (int, float))
+        or not (0.0 <= setup.dropout < 1.0)
     ):
         raise TfbenchError(f"Setup.dropout={setup.dropout!r} is invalid: expected a number in [0, 1)")
     if not isinstance(setup.batch_norm, bool):
@@ -195,7 +197,9 @@ class Suite:
                     f"{', '.join(SETUP_FIELDS)}"
                 )
         if not isinstance(self.levels, (list, tuple, dict)) or len(self.levels) == 0:
-            raise SuiteError(f"Suite {self.name!r}: levels={self.levels!r} is invalid: expected a non-empty list or dict")
+            raise SuiteError(
+                f"Suite {self.name!r}: levels={self.levels!r} is invalid: expected a non-empty list or dict"
+            )
         variants = self.variants()  # builds every Setup: structural errors surface here
         labels = [v.label for v in variants]
         if self.reference is not None and self.reference not in labels:
@@ -233,7 +237,9 @@ class Suite:
         for label, value in items:
             label = label if label is not None else level_label(value)
             if label in seen:
-                raise SuiteError(f"Suite {self.name!r}: duplicate level label {label!r}: each level needs its own label")
+                raise SuiteError(
+                    f"Suite {self.name!r}: duplicate level label {label!r}: each level needs its own label"
+                )
             seen.add(label)
             try:
                 setup = dataclasses.replace(self.base, **self._changes(value))

@@ -58,3 +58,27 @@ def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False) -> t
     if ratio > DECADES:
         return "exploding", f"{name} gradient first/last hidden layer {decades} decades"
     return "healthy", f"{name} gradient first/last hidden layer {decades} decades"
+
+
+def gradient_ratios(layers_at_step) -> tuple[float, float]:
+    """(log10 kernel, log10 δ) gradient ratio between depth 1 and the last hidden layer at one step.
+
+    `layers_at_step` holds one row per layer with columns depth, kernel_grad_norm, act_grad_norm.
+    """
+    by_depth = layers_at_step.set_index("depth").sort_index()
+    first = by_depth.index.min()
+    last_hidden = max(first, by_depth.index.max() - 1)  # the output layer is depth + 1
+    return (
+        log10_ratio(by_depth.at[first, "kernel_grad_norm"], by_depth.at[last_hidden, "kernel_grad_norm"]),
+        log10_ratio(by_depth.at[first, "act_grad_norm"], by_depth.at[last_hidden, "act_grad_norm"]),
+    )
+
+
+def judge_step(layers_at_step) -> tuple[str, str, float, float]:
+    """(verdict, reason, kernel ratio, δ ratio) for the layer rows of one recorded step."""
+    if layers_at_step.empty:
+        return "diverged", "no finite step recorded", math.nan, math.nan
+    kernel_ratio, delta_ratio = gradient_ratios(layers_at_step)
+    nonfinite = bool(layers_at_step["nonfinite"].fillna(0).gt(0).any())
+    verdict, reason = judge(kernel_ratio, delta_ratio, nonfinite)
+    return verdict, reason, kernel_ratio, delta_ratio

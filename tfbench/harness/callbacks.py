@@ -6,40 +6,34 @@ from __future__ import annotations
 import time
 
 import keras
-import numpy as np
 
 from tfbench import verdict
 
 
 class ChunkRecorder(keras.callbacks.Callback):
-    """One Keras epoch is one chunk of `chunk` updates followed by a validation."""
+    """One Keras epoch is one chunk of `chunk` updates; each ends with a validation on held-out data."""
 
-    def __init__(self, chunk: int, metric_name: str):
+    def __init__(self, chunk: int, validation: tuple, batch_size: int):
         super().__init__()
         self.chunk = chunk
-        self.metric_name = metric_name
+        self.validation = validation
+        self.batch_size = batch_size
         self.validations: list[tuple[int, float, float]] = []  # (step, val_loss, val_metric)
         self.chunk_seconds: list[float] = []
         self.diverged_at: int | None = None
         self.start_loss = float("nan")
         self._epoch_start = 0.0
-        self._train_end = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
-        self._train_end = None
-
-    def on_test_begin(self, logs=None):
-        self._train_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        end = self._train_end or time.perf_counter()
-        self.chunk_seconds.append(end - self._epoch_start)
+        self.chunk_seconds.append(time.perf_counter() - self._epoch_start)
         stop = (epoch + 1) * self.chunk
-        self.validations.append(
-            (stop, float(logs.get("val_loss", np.nan)), float(logs.get(f"val_{self.metric_name}", np.nan)))
-        )
+        val_loss, val_metric = self.model.validate(*self.validation, self.batch_size)
+        self.validations.append((stop, val_loss, val_metric))
+        if logs is not None:  # so the progress bar shows them, as with validation_data
+            logs.update(val_loss=val_loss, **{f"val_{self.model.metric_name}": val_metric})
         self._check_divergence(epoch * self.chunk, stop)
 
     def _check_divergence(self, start: int, stop: int) -> None:

@@ -7,33 +7,21 @@ in-graph and written into preallocated `tf.Variable` buffers; the host reads the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfbench.harness import monitor
+from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
 from tfbench.models.network import Network
 
 
-@dataclass(frozen=True)
-class LayerSlots:
-    """Where one monitored layer's variables sit in `trainable_variables`, and its saturation bounds."""
-
-    depth: int
-    name: str
-    kernel_indices: tuple[int, ...]
-    bias_indices: tuple[int, ...]
-    bounds: tuple[float, float] | None
-
-
 class Buffers:
     """Preallocated in-graph storage, deliberately not a Keras layer so it is never saved or trained."""
 
-    def __init__(self, plan: RecordPlan, kernels: list, n_layers: int):
+    def __init__(self, plan: RecordPlan, n_layers: int):
         nan = float("nan")
         self.steps = tf.Variable(tf.fill([plan.steps, len(monitor.STEP_COLUMNS)], nan), trainable=False)
         self.layers = tf.Variable(
@@ -41,7 +29,6 @@ class Buffers:
         )
         self.record_mask = tf.constant(plan.mask)
         self.slots = tf.constant(plan.slots)
-        self.previous_kernels = [tf.Variable(tf.zeros(k.shape, tf.float32), trainable=False) for k in kernels]
 
 
 class MonitoredModel(keras.Model):
@@ -57,11 +44,12 @@ class MonitoredModel(keras.Model):
         self.plan = plan
         self.metric_name = "accuracy" if task == "classification" else "mae"
         self.layer_slots = self._locate_layers(probes)
-        kernels = [self.trainable_variables[i] for s in self.layer_slots for i in s.kernel_indices]
-        self.buffers = Buffers(plan, kernels, len(probes))
+        self.buffers = Buffers(plan, len(probes))
+        self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables)
         # Running means for the progress bar and validation; reset by Keras each epoch and evaluate.
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
+        self._validate_batch = None
         self.built = True
 
     @property
@@ -92,6 +80,9 @@ class MonitoredModel(keras.Model):
             outputs = self.net(x, training=True)
             y_pred, zs, activations = outputs[0], outputs[1 : n + 1], outputs[n + 1 :]
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+        # Keras recomputes regularization losses from the variables' current values on every read
+        # of `self.losses`: read them before the update, so reg_loss is the part included in `loss`.
+        reg_loss = self._regularization_loss()
 
         # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
         gradients = tape.gradient(loss, [*variables, *zs])
@@ -100,14 +91,14 @@ class MonitoredModel(keras.Model):
         record = tf.gather(self.buffers.record_mask, step)
 
         # Phase 3: on recorded steps only, keep the kernels as they are before the update.
-        tf.cond(record, self._keep_kernels, lambda: tf.constant(False))
+        tf.cond(record, lambda: self.layer_stats.keep_kernels(variables), lambda: tf.constant(False))
 
         # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(grads, variables)
 
         # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
-        self._record_scalars(step, loss, metric, grads)
+        self._record_scalars(step, loss, reg_loss, metric, grads)
         tf.cond(
             record,
             lambda: self._record_layers(step, grads, deltas, activations),
@@ -117,9 +108,29 @@ class MonitoredModel(keras.Model):
 
     def test_step(self, data):
         x, y = data[0], data[1]
+        loss, metric = self._evaluate_batch(x, y)
+        return self._update_trackers(loss, metric, tf.shape(x)[0])
+
+    def _evaluate_batch(self, x, y):
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
-        return self._update_trackers(loss, monitor.batch_metric(y, y_pred, self.task), tf.shape(x)[0])
+        return loss, monitor.batch_metric(y, y_pred, self.task)
+
+    def validate(self, x, y, batch_size: int) -> tuple[float, float]:
+        """Loss and metric on held-out data, example-weighted over batches.
+
+        One traced function called directly: Keras' `evaluate` would set up an epoch iterator and
+        callbacks per call, which costs more than the whole validation of a small split.
+        """
+        if self._validate_batch is None:
+            self._validate_batch = tf.function(self._evaluate_batch, reduce_retracing=True)
+        totals, count = np.zeros(2), 0
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            loss, metric = self._validate_batch(tf.constant(xb), tf.constant(yb))
+            totals += len(xb) * np.array([float(loss), float(metric)])
+            count += len(xb)
+        return tuple(totals / max(count, 1))
 
     def _update_trackers(self, loss, metric, batch_size):
         weight = tf.cast(batch_size, tf.float32)
@@ -127,14 +138,11 @@ class MonitoredModel(keras.Model):
         self.metric_tracker.update_state(metric, sample_weight=weight)
         return {m.name: m.result() for m in self.metrics}
 
-    def _keep_kernels(self):
-        kernels = [self.trainable_variables[i] for s in self.layer_slots for i in s.kernel_indices]
-        for previous, kernel in zip(self.buffers.previous_kernels, kernels):
-            previous.assign(tf.cast(kernel, tf.float32))
-        return tf.constant(True)
+    def _regularization_loss(self):
+        losses = self.losses
+        return tf.add_n([tf.cast(t, tf.float32) for t in losses]) if losses else tf.constant(0.0)
 
-    def _record_scalars(self, step, loss, metric, grads):
-        reg_loss = tf.add_n([tf.cast(t, tf.float32) for t in self.losses]) if self.losses else tf.constant(0.0)
+    def _record_scalars(self, step, loss, reg_loss, metric, grads):
         row = tf.stack(
             [
                 tf.cast(loss, tf.float32),
@@ -147,34 +155,8 @@ class MonitoredModel(keras.Model):
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
     def _record_layers(self, step, grads, deltas, activations):
-        variables = self.trainable_variables
-        nan = tf.constant(monitor.NAN)
-        previous = iter(self.buffers.previous_kernels)
-        rows = []
-        for slot, delta, activated in zip(self.layer_slots, deltas, activations):
-            kernel_grads = [grads[i] for i in slot.kernel_indices]
-            bias_grads = [grads[i] for i in slot.bias_indices]
-            old = [next(previous) for _ in slot.kernel_indices]
-            new = [variables[i] for i in slot.kernel_indices]
-            kernel_norm = monitor.global_norm(old)
-            change = monitor.global_norm([tf.cast(n_, tf.float32) - o for n_, o in zip(new, old)])
-            rows.append(
-                tf.stack(
-                    [
-                        monitor.global_norm(kernel_grads),
-                        monitor.global_norm(bias_grads) if bias_grads else nan,
-                        monitor.l2_norm(delta) if delta is not None else nan,
-                        kernel_norm,
-                        change / kernel_norm,
-                        tf.reduce_max([monitor.max_abs(g) for g in kernel_grads]),
-                        tf.add_n([monitor.count_nonfinite(g) for g in kernel_grads]),
-                        monitor.dead_fraction(activated),
-                        monitor.saturated_fraction(activated, *slot.bounds) if slot.bounds else nan,
-                    ]
-                )
-            )
-        row_index = tf.gather(self.buffers.slots, step)
-        self.buffers.layers.scatter_nd_update([[row_index]], [tf.stack(rows)])
+        table = self.layer_stats.compute(self.trainable_variables, grads, deltas, activations)
+        self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
         return tf.constant(True)
 
     # -- host side -------------------------------------------------------------------------------

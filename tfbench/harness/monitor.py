@@ -75,3 +75,33 @@ def batch_metric(y_true, y_pred, task: str) -> tf.Tensor:
         hits = tf.equal(tf.argmax(y_pred, axis=-1), labels)
         return tf.reduce_mean(tf.cast(hits, tf.float32))
     return tf.reduce_mean(tf.abs(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
+
+
+# -- the same quantities for many layers at once ------------------------------------------------
+# Tracing cost grows with the number of ops, so the harness computes each column for all layers in
+# a handful of segment ops over the concatenated, flattened tensors instead of a few ops per layer.
+
+
+def flatten_all(tensors) -> tf.Tensor:
+    """All entries of all tensors as one float32 vector (in order)."""
+    return tf.concat([tf.reshape(tf.cast(t, tf.float32), [-1]) for t in tensors], axis=0)
+
+
+def segment_norms(flat, segment_ids, n: int) -> tf.Tensor:
+    """L2 norm of each segment of `flat`: shape [n]."""
+    return tf.sqrt(tf.math.unsorted_segment_sum(tf.square(flat), segment_ids, n))
+
+
+def segment_max_abs(flat, segment_ids, n: int) -> tf.Tensor:
+    return tf.math.unsorted_segment_max(tf.abs(flat), segment_ids, n)
+
+
+def segment_nonfinite(flat, segment_ids, n: int) -> tf.Tensor:
+    bad = tf.cast(tf.logical_not(tf.math.is_finite(flat)), tf.float32)
+    return tf.math.unsorted_segment_sum(bad, segment_ids, n)
+
+
+def unit_peaks(activated) -> tf.Tensor:
+    """Largest |output| of each unit (last axis) over the batch and any spatial or time axes;
+    a unit is dead exactly when its peak is 0."""
+    return tf.reduce_max(tf.abs(tf.cast(activated, tf.float32)), axis=list(range(activated.shape.rank - 1)))

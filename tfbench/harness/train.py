@@ -15,7 +15,7 @@ from tfbench.harness import monitor
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
 
-# Validation runs on the whole held-out split at once when it fits this many examples.
+# Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048
 
 
@@ -41,13 +41,11 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
     plan = RecordPlan.for_mode(setup.steps, mode)
     model = build_model(setup, data, seed, plan)
     chunk = setup.effective_eval_every
-    recorder = ChunkRecorder(chunk, model.metric_name)
+    recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
     model.fit(
         train_batches(data, setup.batch_size, setup.steps, seed),
         epochs=setup.steps // chunk,
         steps_per_epoch=chunk,
-        validation_data=(data.x_test, data.y_test),
-        validation_batch_size=min(len(data.x_test), VALIDATION_BATCH),
         callbacks=[recorder],
         shuffle=False,  # the seeded batch order is the data pipeline's job
         verbose=1 if verbose else 0,
@@ -67,7 +65,9 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
         layers_table=layers_table,
         final_loss=float("nan") if diverged or finals.empty else float(finals["val_loss"].iloc[0]),
         final_metric=float("nan") if diverged or finals.empty else float(finals["val_metric"].iloc[0]),
-        best_metric=float("nan") if validation.empty else float(validation.max() if higher_is_better else validation.min()),
+        best_metric=float("nan")
+        if validation.empty
+        else float(validation.max() if higher_is_better else validation.min()),
         wall_s=time.perf_counter() - started,
         steps_per_s=recorder.steps_per_second(),
     )

@@ -1,0 +1,26 @@
+"""Activation functions in a 10-layer MLP with one fixed initializer (glorot_uniform).
+
+Saturating activations (sigmoid: φ′ ≤ 0.25; softplus, whose derivative is a sigmoid) shrink the
+backpropagated signal layer by layer; the ReLU family passes it through unchanged where active.
+"""
+
+from tfbench import Setup, Suite
+
+SUITE = Suite(
+    name="activation",
+    factor="activation",
+    question="Which hidden activation keeps gradients alive through 10 layers?",
+    base=Setup(
+        model="mlp",
+        depth=10,
+        width=64,
+        initializer="glorot_uniform",
+        data="digits",
+        optimizer="sgd",
+        learning_rate=0.05,
+        batch_size=64,
+        steps=600,
+    ),
+    levels=["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "prelu"],
+    reference="sigmoid",
+)

@@ -1,0 +1,84 @@
+"""Find suites: every file in suites/, one by name, or a user's own file by path."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from tfbench.errors import SuiteError, TfbenchError
+from tfbench.spec import Suite
+
+
+def suite_folders() -> list[Path]:
+    """suites/ in the working directory first, then the one shipped beside the package."""
+    candidates = [Path.cwd() / "suites", Path(__file__).resolve().parent.parent / "suites"]
+    seen, folders = set(), []
+    for folder in candidates:
+        if folder.is_dir() and folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            folders.append(folder)
+    return folders
+
+
+def load_file(path: str | Path) -> list[Suite]:
+    """The suites a file defines through SUITE or SUITES = [...]."""
+    path = Path(path)
+    if not path.is_file():
+        raise SuiteError(f"suite file {str(path)!r} does not exist: expected a path to a .py file")
+    module_name = f"tfbench_suite_{path.stem}_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None or path.suffix != ".py":
+        raise SuiteError(f"suite file {str(path)!r} is not a Python file: expected a .py file defining SUITE")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except TfbenchError as error:
+        raise SuiteError(f"{path}: {error}") from None
+    except Exception as error:  # any error in a user's file is a user error, reported in one line
+        raise SuiteError(f"suite file {str(path)!r} failed to load: {type(error).__name__}: {error}") from None
+    suites = getattr(module, "SUITES", None)
+    if suites is None:
+        suites = [module.SUITE] if hasattr(module, "SUITE") else None
+    if not suites:
+        raise SuiteError(f"suite file {str(path)!r} defines no suite: expected SUITE = Suite(...) or SUITES = [...]")
+    for suite in suites:
+        if not isinstance(suite, Suite):
+            raise SuiteError(f"suite file {str(path)!r} defines {suite!r}: expected tfbench.Suite objects")
+    return list(suites)
+
+
+def all_suites() -> list[Suite]:
+    suites: dict[str, Suite] = {}
+    for folder in suite_folders():
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            for suite in load_file(path):
+                suites.setdefault(suite.name, suite)
+    return list(suites.values())
+
+
+def discover(targets: list[str] | tuple[str, ...] = ("all",)) -> list[Suite]:
+    """Resolve command-line targets ('all', suite names, .py paths) to suites, in order, once each."""
+    targets = list(targets) or ["all"]
+    found: dict[str, Suite] = {}
+    available = None
+    for target in targets:
+        if target.endswith(".py") or "/" in target:
+            suites = load_file(target)
+        else:
+            available = available if available is not None else all_suites()
+            if target == "all":
+                suites = available
+            else:
+                suites = [s for s in available if s.name == target]
+                if not suites:
+                    names = ", ".join(s.name for s in available) or "none found in suites/"
+                    raise SuiteError(
+                        f"suite {target!r} is unknown: expected 'all', a path to a .py file, or one of {names}"
+                    )
+        for suite in suites:
+            found.setdefault(suite.name, suite)
+    return list(found.values())

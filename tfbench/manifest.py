@@ -1,0 +1,57 @@
+"""manifest.json: what ran, where, with which versions (DESIGN §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from importlib import metadata
+
+from tfbench.records import SCHEMA_VERSION
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo where there is one, else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list[str]) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "versions": {
+            "tfbench": _version("tfbench"),
+            "tensorflow": _version("tensorflow") or _version("tensorflow-cpu"),
+            "keras": _version("keras"),
+            "numpy": _version("numpy"),
+            "python": platform.python_version(),
+        },
+        "platform": platform.platform(),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "command_line": " ".join(sys.argv),
+        "profile": profile,
+        "seeds": seeds,
+        "monitor": monitor,
+        "suites": suites,
+        "started": utc_now(),
+        "finished": None,
+    }

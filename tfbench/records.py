@@ -1,0 +1,120 @@
+"""The record files of DESIGN §6 (schema_version 1): the contract between harness and report.
+
+Every file is written atomically (a temporary file in the same folder, then os.replace), so a
+reader, or a run killed at any moment, never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from tfbench.errors import TfbenchError
+from tfbench.harness import monitor
+
+SCHEMA_VERSION = 1
+
+RUN_COLUMNS = (
+    "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps",
+    "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
+    "wall_s", "steps_per_s", "setup_hash", "error",
+)  # fmt: skip
+KEY_COLUMNS = ("suite", "variant", "seed")
+STEP_COLUMNS = (*KEY_COLUMNS, "step", *monitor.STEP_COLUMNS, "val_loss", "val_metric")
+LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *monitor.LAYER_COLUMNS)
+
+RUNS_FILE, STEPS_FILE, LAYERS_FILE, MANIFEST_FILE = "runs.csv", "steps.parquet", "layers.parquet", "manifest.json"
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(temp_path), then move the finished file into place in one rename."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    def write(temp):
+        Path(temp).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+    atomic_write(path, write)
+
+
+@dataclass
+class SuiteRecords:
+    runs: pd.DataFrame
+    steps: pd.DataFrame
+    layers: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> SuiteRecords:
+        return cls(
+            runs=pd.DataFrame(columns=list(RUN_COLUMNS)),
+            steps=pd.DataFrame(columns=list(STEP_COLUMNS)),
+            layers=pd.DataFrame(columns=list(LAYER_COLUMNS)),
+        )
+
+
+def write_suite(folder: Path, records: SuiteRecords) -> None:
+    """Write runs.csv, steps.parquet and layers.parquet of one suite, each atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = records.runs.reindex(columns=list(RUN_COLUMNS))
+    atomic_write(folder / STEPS_FILE, lambda t: _typed(records.steps, STEP_COLUMNS).to_parquet(t, index=False))
+    atomic_write(folder / LAYERS_FILE, lambda t: _typed(records.layers, LAYER_COLUMNS).to_parquet(t, index=False))
+    # runs.csv last: a run listed there always has its steps and layers on disk.
+    atomic_write(folder / RUNS_FILE, lambda t: runs.to_csv(t, index=False))
+
+
+def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
+    table = table.reindex(columns=list(columns))
+    for name in table.columns:
+        if name in ("suite", "variant", "layer"):
+            table[name] = table[name].astype(str)
+        elif name in ("seed", "step", "depth"):
+            table[name] = table[name].astype("int64")
+        else:
+            table[name] = table[name].astype("float64")
+    return table
+
+
+def read_suite(folder: Path) -> SuiteRecords:
+    folder = Path(folder)
+    try:
+        runs = pd.read_csv(folder / RUNS_FILE, keep_default_na=False, na_values=[""])
+        steps = pd.read_parquet(folder / STEPS_FILE)
+        layers = pd.read_parquet(folder / LAYERS_FILE)
+    except (OSError, ValueError) as error:
+        raise TfbenchError(
+            f"records in {str(folder)!r} cannot be read ({error}): expected the files of a tfbench run"
+        ) from None
+    return SuiteRecords(runs=runs, steps=steps, layers=layers)
+
+
+def load_results(out: str | Path) -> dict[str, SuiteRecords]:
+    """Every suite's records under a run's output folder, by suite name."""
+    out = Path(out)
+    if not (out / MANIFEST_FILE).is_file():
+        raise TfbenchError(f"{str(out)!r} is not a tfbench output folder: expected {MANIFEST_FILE} inside it")
+    return {p.parent.name: read_suite(p.parent) for p in sorted(out.glob(f"*/{RUNS_FILE}"))}
+
+
+def read_manifest(out: str | Path) -> dict:
+    path = Path(out) / MANIFEST_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise TfbenchError(
+            f"manifest {str(path)!r} cannot be read ({error}): expected a tfbench run's manifest.json"
+        ) from None

@@ -1,0 +1,172 @@
+"""Seeds x variants -> train -> records. One failed variant never stops the others.
+
+Each (variant, seed) is saved the moment it finishes (atomic rewrite of its suite's files), so an
+interrupted run keeps everything that finished and `--resume` goes on from there.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tfbench import records, verdict
+from tfbench.errors import TfbenchError
+from tfbench.harness.plan import MONITOR_MODES
+from tfbench.manifest import build_manifest, utc_now
+from tfbench.profiles import get_profile
+from tfbench.spec import Suite, Variant, level_json, setup_hash
+from tfbench.validation import check_suites, ensure_output_folder
+
+FINISHED = ("ok", "diverged")  # statuses a resume keeps; failed runs are tried again
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "diverged": 0, "failed": 0, "resumed": 0})
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counts["failed"] else 0
+
+
+def run(
+    suites: list[Suite],
+    profile: str = "standard",
+    seeds: int | None = None,
+    out: str | Path = "reports",
+    monitor: str = "standard",
+    resume: bool = False,
+    verbose: bool = False,
+    log=print,
+) -> RunSummary:
+    """Train every variant of every suite for each seed and write the records under `out`."""
+    budget = get_profile(profile)
+    if monitor not in MONITOR_MODES:
+        raise TfbenchError(f"--monitor {monitor!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
+    seed_list = list(range(seeds or budget.seeds))
+    check_suites(suites, budget, build=False)  # every bad value surfaces before any training
+    out = ensure_output_folder(out)
+    manifest = build_manifest(budget.name, seed_list, monitor, [s.name for s in suites])
+    records.write_json(out / records.MANIFEST_FILE, manifest)
+    summary = RunSummary(out=out)
+    for suite in suites:
+        _run_suite(suite, budget, seed_list, out / suite.name, monitor, resume, verbose, summary, log)
+    manifest["finished"] = utc_now()
+    records.write_json(out / records.MANIFEST_FILE, manifest)
+    return summary
+
+
+def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose, summary, log) -> None:
+    saved = records.read_suite(folder) if resume and (folder / records.RUNS_FILE).is_file() else None
+    state = saved or records.SuiteRecords.empty()
+    for seed in seed_list:
+        for variant in suite.variants():
+            setup = budget.apply(variant.setup)
+            digest = setup_hash(setup, seed)
+            if saved is not None and _already_done(saved.runs, variant.label, seed, digest):
+                summary.counts["resumed"] += 1
+                continue
+            state = _without(state, variant.label, seed)
+            row, steps, layers = run_variant(suite, variant, setup, seed, monitor, verbose)
+            state = records.SuiteRecords(
+                runs=_concat(state.runs, pd.DataFrame([row])),
+                steps=_concat(state.steps, steps),
+                layers=_concat(state.layers, layers),
+            )
+            records.write_suite(folder, _sorted(state, suite, seed_list))
+            summary.counts[row["status"]] += 1
+            if row["status"] == "failed":
+                summary.failures.append(f"{suite.name}/{variant.label} seed {seed}: {row['error']}")
+            log(progress_line(row))
+
+
+def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, verbose: bool = False):
+    """Train one (variant, seed): (runs.csv row, steps table, layers table). Failures become rows."""
+    from tfbench.harness.train import train_run  # TensorFlow loads only when something trains
+
+    row = {
+        "suite": suite.name, "factor": suite.factor_name, "variant": variant.label,
+        "level": level_json(variant.level), "seed": seed, "setup_hash": setup_hash(setup, seed), "error": "",
+    }  # fmt: skip
+    started = time.perf_counter()
+    try:
+        result = train_run(setup, seed, monitor, verbose)
+    except Exception as error:  # isolation: one broken variant is a result row, not a crash
+        message = " ".join(str(error).split()) or type(error).__name__
+        row.update(status="failed", steps=0, error=f"{type(error).__name__}: {message}"[:500],
+                   wall_s=time.perf_counter() - started)  # fmt: skip
+        return row, None, None
+    layers = result.layers_table
+    start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(layers[layers.step == 0])
+    end_verdict = (
+        "diverged" if result.status == "diverged" else verdict.judge_step(layers[layers.step == layers.step.max()])[0]
+    )
+    row.update(
+        status=result.status, verdict=start_verdict, verdict_end=end_verdict, steps=result.steps,
+        metric_name=result.metric_name, final_loss=result.final_loss, final_metric=result.final_metric,
+        best_metric=result.best_metric, log10_grad_ratio=kernel_ratio, log10_delta_ratio=delta_ratio,
+        wall_s=result.wall_s, steps_per_s=result.steps_per_s,
+    )  # fmt: skip
+    keys = {"suite": suite.name, "variant": variant.label, "seed": seed}
+    return row, result.steps_table.assign(**keys), layers.assign(**keys)
+
+
+def progress_line(row: dict) -> str:
+    """One line per finished variant: suite, variant, seed, verdict, final metric, seconds."""
+    if row["status"] == "failed":
+        outcome = f"FAILED  {row['error']}"
+    else:
+        final = row["final_metric"]
+        shown = f"{final:.3f}" if not math.isnan(final) else "nan"
+        outcome = f"{row['verdict']:<9} -> {row['verdict_end']:<9} {row['metric_name']} {shown}"
+        if row["status"] == "diverged":
+            outcome += f"  (diverged at step {row['steps']})"
+    return f"{row['suite']:<15} {row['variant']:<24} seed {row['seed']}  {outcome}  {row['wall_s']:.1f}s"
+
+
+def _already_done(runs: pd.DataFrame, label: str, seed: int, digest: str) -> bool:
+    match = runs[(runs.variant.astype(str) == label) & (runs.seed == seed)]
+    return bool(((match.setup_hash == digest) & match.status.isin(FINISHED)).any())
+
+
+def _without(state: records.SuiteRecords, label: str, seed: int) -> records.SuiteRecords:
+    def keep(table):
+        if table.empty:
+            return table
+        return table[~((table.variant.astype(str) == label) & (table.seed == seed))]
+
+    return records.SuiteRecords(runs=keep(state.runs), steps=keep(state.steps), layers=keep(state.layers))
+
+
+def _concat(table: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
+    if extra is None or extra.empty:
+        return table
+    return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
+
+
+def _sorted(state: records.SuiteRecords, suite: Suite, seed_list) -> records.SuiteRecords:
+    """Rows in suite order (variant as declared, then seed), so records do not depend on run order."""
+    order = {v.label: i for i, v in enumerate(suite.variants())}
+
+    def sort(table, extra=()):
+        if table.empty:
+            return table
+        keys = table.variant.astype(str).map(order).rename("_order")
+        return table.assign(_order=keys).sort_values(["_order", "seed", *extra], kind="stable").drop(
+            columns="_order").reset_index(drop=True)  # fmt: skip
+
+    return records.SuiteRecords(runs=sort(state.runs), steps=sort(state.steps, ["step"]),
+                                layers=sort(state.layers, ["step", "depth"]))  # fmt: skip
+
+
+def stderr_log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
