@@ -1,8 +1,8 @@
 """Per-layer statistics of one training step, all layers at once (the columns of DESIGN §5).
 
-The layout (which variable belongs to which layer, how many entries and units each has) is static,
-so every column is a few segment reductions over concatenated tensors: about a third of the ops of
-a per-layer loop, which matters because tracing time grows with the op count.
+The layout (which variable belongs to which layer, how many units each has) is static, so the
+per-tensor results are grouped into layers by constant 0/1 matrices: one op per tensor plus a
+handful for the whole table. Every op counts twice, once when tracing and once per recorded step.
 """
 
 from __future__ import annotations
@@ -26,54 +26,79 @@ class LayerSlots:
     bounds: tuple[float, float] | None
 
 
-def _segment_ids(slots, variables, attribute: str) -> np.ndarray:
-    ids = [np.full(int(np.prod(variables[i].shape)), layer, np.int32)
-           for layer, slot in enumerate(slots) for i in getattr(slot, attribute)]  # fmt: skip
-    return np.concatenate(ids) if ids else np.zeros(0, np.int32)
+def membership(groups: list[list[int]], size: int) -> tf.Tensor:
+    """[len(groups), size] float32 matrix with 1 where column j belongs to group i."""
+    matrix = np.zeros((len(groups), size), np.float32)
+    for row, members in enumerate(groups):
+        matrix[row, members] = 1.0
+    return tf.constant(matrix)
 
 
 class LayerStats:
-    """Computes the [layers, columns] table of one step; keeps a flat copy of the kernels so the
-    update actually applied (after clipping, momentum, adaptivity) can be measured."""
+    """Computes the [layers, columns] table of one step; keeps copies of the kernels so the update
+    actually applied (after clipping, momentum, adaptivity) can be measured."""
 
     def __init__(self, slots: list[LayerSlots], variables: list):
         self.slots = slots
-        self.n = len(slots)
+        self.n_variables = len(variables)
         self.kernel_indices = [i for s in slots for i in s.kernel_indices]
-        self.bias_indices = [i for s in slots for i in s.bias_indices]
-        self.kernel_ids = tf.constant(_segment_ids(slots, variables, "kernel_indices"))
-        self.bias_ids = tf.constant(_segment_ids(slots, variables, "bias_indices"))
+        self.kernels_of_layer = membership([list(s.kernel_indices) for s in slots], len(variables))
+        self.biases_of_layer = membership([list(s.bias_indices) for s in slots], len(variables))
+        # Kernel copies are grouped by position in kernel_indices, not in trainable_variables.
+        positions, start = [], 0
+        for s in slots:
+            positions.append(list(range(start, start + len(s.kernel_indices))))
+            start += len(s.kernel_indices)
+        self.copies_of_layer = membership(positions, len(self.kernel_indices))
         self.has_bias = tf.constant([bool(s.bias_indices) for s in slots])
-        self.previous = tf.Variable(tf.zeros([int(self.kernel_ids.shape[0])]), trainable=False)
+        self.previous = [tf.Variable(tf.zeros(variables[i].shape), trainable=False) for i in self.kernel_indices]
 
     def keep_kernels(self, variables) -> tf.Tensor:
-        self.previous.assign(monitor.flatten_all([variables[i] for i in self.kernel_indices]))
+        for copy, index in zip(self.previous, self.kernel_indices, strict=True):
+            copy.assign(tf.cast(variables[index], tf.float32))
         return tf.constant(True)
 
-    def compute(self, variables, grads, deltas, activations) -> tf.Tensor:
-        n, nan = self.n, tf.constant(monitor.NAN)
-        kernel_grads = monitor.flatten_all([grads[i] for i in self.kernel_indices])
-        old = tf.convert_to_tensor(self.previous)
-        new = monitor.flatten_all([variables[i] for i in self.kernel_indices])
-        kernel_norm = monitor.segment_norms(old, self.kernel_ids, n)
+    def compute(self, variables, grads, grad_squares, deltas, activations) -> tf.Tensor:
+        """`grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""
+        nan = tf.constant(monitor.NAN)
+        old = [tf.convert_to_tensor(copy) for copy in self.previous]
+        new = [tf.cast(variables[i], tf.float32) for i in self.kernel_indices]
+        kernel_norm = tf.sqrt(monitor.group_sum(tf.stack([monitor.squared_norm(k) for k in old]), self.copies_of_layer))
+        change = monitor.group_sum(
+            tf.stack([monitor.squared_norm(n - o) for n, o in zip(new, old, strict=True)]), self.copies_of_layer
+        )
+        kernel_grads = [grads[i] for i in self.kernel_indices]
         columns = {
-            "kernel_grad_norm": monitor.segment_norms(kernel_grads, self.kernel_ids, n),
-            "bias_grad_norm": self._bias_norms(grads),
+            "kernel_grad_norm": tf.sqrt(monitor.group_sum(grad_squares, self.kernels_of_layer)),
+            "bias_grad_norm": tf.where(self.has_bias, tf.sqrt(monitor.group_sum(grad_squares, self.biases_of_layer)), nan),
             "act_grad_norm": tf.stack([monitor.l2_norm(d) if d is not None else nan for d in deltas]),
             "kernel_norm": kernel_norm,
-            "update_ratio": monitor.segment_norms(new - old, self.kernel_ids, n) / kernel_norm,
-            "grad_max_abs": monitor.segment_max_abs(kernel_grads, self.kernel_ids, n),
-            "nonfinite": monitor.segment_nonfinite(kernel_grads, self.kernel_ids, n),
+            "update_ratio": tf.sqrt(change) / kernel_norm,
+            "grad_max_abs": self._per_layer_max(kernel_grads),
+            "nonfinite": self._nonfinite(kernel_grads, grad_squares),
             "dead_fraction": self._dead_fractions(activations),
             "saturated_fraction": self._saturated_fractions(activations),
         }
         return tf.stack([columns[name] for name in monitor.LAYER_COLUMNS], axis=1)
 
-    def _bias_norms(self, grads) -> tf.Tensor:
-        if not self.bias_indices:
-            return tf.fill([self.n], monitor.NAN)
-        norms = monitor.segment_norms(monitor.flatten_all([grads[i] for i in self.bias_indices]), self.bias_ids, self.n)
-        return tf.where(self.has_bias, norms, monitor.NAN)
+    def _per_layer_max(self, kernel_grads) -> tf.Tensor:
+        maxima, grouped, position = [monitor.max_abs(g) for g in kernel_grads], [], 0
+        for slot in self.slots:
+            part = maxima[position : position + len(slot.kernel_indices)]
+            grouped.append(part[0] if len(part) == 1 else tf.reduce_max(tf.stack(part)))
+            position += len(part)
+        return tf.stack(grouped)
+
+    def _nonfinite(self, kernel_grads, grad_squares) -> tf.Tensor:
+        """Counts of NaN/Inf kernel-gradient entries. A finite Σ g² over all gradients proves there
+        are none, so the entry-wise count runs only on the rare steps where it is not finite."""
+
+        def count():
+            counts = tf.stack([monitor.count_nonfinite(g) for g in kernel_grads])
+            return monitor.group_sum(counts, self.copies_of_layer)
+
+        all_finite = tf.math.is_finite(tf.reduce_sum(grad_squares))
+        return tf.cond(all_finite, lambda: tf.zeros([len(self.slots)]), count)
 
     def _saturated_fractions(self, activations) -> tf.Tensor:
         nan = tf.constant(monitor.NAN)
@@ -82,6 +107,9 @@ class LayerStats:
 
     def _dead_fractions(self, activations) -> tf.Tensor:
         peaks = [monitor.unit_peaks(a) for a in activations]
-        unit_ids = np.concatenate([np.full(int(p.shape[0]), i, np.int32) for i, p in enumerate(peaks)])
+        units = [int(p.shape[0]) for p in peaks]
+        starts = np.cumsum([0, *units])
+        unit_share = membership([list(range(starts[i], starts[i + 1])) for i in range(len(units))], int(starts[-1]))
+        unit_share = unit_share / np.array(units, np.float32)[:, None]  # rows average their units
         dead = tf.cast(tf.equal(tf.concat(peaks, axis=0), 0.0), tf.float32)
-        return tf.math.unsorted_segment_mean(dead, tf.constant(unit_ids), self.n)
+        return tf.linalg.matvec(unit_share, dead)

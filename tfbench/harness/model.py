@@ -87,6 +87,7 @@ class MonitoredModel(keras.Model):
         # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
         gradients = tape.gradient(loss, [*variables, *zs])
         grads, deltas = gradients[: len(variables)], gradients[len(variables) :]
+        grad_squares = tf.stack([monitor.squared_norm(g) for g in grads])  # one op per gradient
         step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
         record = tf.gather(self.buffers.record_mask, step)
 
@@ -98,10 +99,10 @@ class MonitoredModel(keras.Model):
 
         # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
-        self._record_scalars(step, loss, reg_loss, metric, grads)
+        self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
         tf.cond(
             record,
-            lambda: self._record_layers(step, grads, deltas, activations),
+            lambda: self._record_layers(step, grads, grad_squares, deltas, activations),
             lambda: tf.constant(False),
         )
         return self._update_trackers(loss, metric, tf.shape(x)[0])
@@ -142,20 +143,20 @@ class MonitoredModel(keras.Model):
         losses = self.losses
         return tf.add_n([tf.cast(t, tf.float32) for t in losses]) if losses else tf.constant(0.0)
 
-    def _record_scalars(self, step, loss, reg_loss, metric, grads):
+    def _record_scalars(self, step, loss, reg_loss, metric, global_grad_norm):
         row = tf.stack(
             [
                 tf.cast(loss, tf.float32),
                 reg_loss,
                 tf.cast(metric, tf.float32),
-                monitor.global_norm([g for g in grads if g is not None]),
+                global_grad_norm,
                 tf.cast(self.optimizer.learning_rate, tf.float32),
             ]
         )
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
-    def _record_layers(self, step, grads, deltas, activations):
-        table = self.layer_stats.compute(self.trainable_variables, grads, deltas, activations)
+    def _record_layers(self, step, grads, grad_squares, deltas, activations):
+        table = self.layer_stats.compute(self.trainable_variables, grads, grad_squares, deltas, activations)
         self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
         return tf.constant(True)
 
