@@ -22,7 +22,12 @@ BASE = Setup(depth=3, width=16, learning_rate=0.05, batch_size=32, steps=2, eval
 
 # Columns that depend only on the weights, the batch and the loss, never on what the optimizer does.
 GRADIENT_COLUMNS = [
-    "kernel_grad_norm", "bias_grad_norm", "act_grad_norm", "kernel_norm", "grad_max_abs", "dead_fraction"
+    "kernel_grad_norm",
+    "bias_grad_norm",
+    "act_grad_norm",
+    "kernel_norm",
+    "grad_max_abs",
+    "dead_fraction",
 ]
 STEP_COLUMNS = ["loss", "reg_loss", "metric", "global_grad_norm"]
 

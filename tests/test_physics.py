@@ -173,12 +173,22 @@ def closed_form(weights: dict, x: np.ndarray, y: np.ndarray, l2: float) -> dict:
 @pytest.mark.parametrize("l2", [0.0, 0.05])
 def test_l2_adds_2_lambda_w_to_the_gradient_and_lambda_w_squared_to_the_loss(digits, l2):
     regularizer = keras.regularizers.L2(l2) if l2 else None
-    setup = Setup(depth=1, width=16, activation="relu", regularizer=regularizer, learning_rate=0.1, batch_size=32,
-                  steps=2, eval_every=2)
+    setup = Setup(
+        depth=1,
+        width=16,
+        activation="relu",
+        regularizer=regularizer,
+        learning_rate=0.1,
+        batch_size=32,
+        steps=2,
+        eval_every=2,
+    )
     model = build_model(setup, digits, SEED, RecordPlan.for_mode(setup.steps, "none"))
     layers = {name: model.net.get_layer(name) for name in ("dense_1", "output")}
-    weights = {name: (layer.kernel.numpy().astype(np.float64), layer.bias.numpy().astype(np.float64))
-               for name, layer in layers.items()}
+    weights = {
+        name: (layer.kernel.numpy().astype(np.float64), layer.bias.numpy().astype(np.float64))
+        for name, layer in layers.items()
+    }
     x, y = next(iter(train_batches(digits, setup.batch_size, setup.steps, SEED)))
     expected = closed_form(weights, x.numpy(), y.numpy(), l2)
 

@@ -70,7 +70,9 @@ class LayerStats:
         kernel_grads = [grads[i] for i in self.kernel_indices]
         columns = {
             "kernel_grad_norm": tf.sqrt(monitor.group_sum(grad_squares, self.kernels_of_layer)),
-            "bias_grad_norm": tf.where(self.has_bias, tf.sqrt(monitor.group_sum(grad_squares, self.biases_of_layer)), nan),
+            "bias_grad_norm": tf.where(
+                self.has_bias, tf.sqrt(monitor.group_sum(grad_squares, self.biases_of_layer)), nan
+            ),
             "act_grad_norm": tf.stack([monitor.l2_norm(d) if d is not None else nan for d in deltas]),
             "kernel_norm": kernel_norm,
             "update_ratio": tf.sqrt(change) / kernel_norm,
