@@ -20,7 +20,8 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (no usage dump) and exit code 2."""
 
     def error(self, message):
-        raise TfbenchError(f"{message} (see: python -m tfbench {self.prog.split()[-1]} --help)")
+        command = " ".join(["python", "-m", "tfbench", *self.prog.split()[1:], "--help"])
+        raise TfbenchError(f"{message} (see: {command})")
 
 
 def positive_int(text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import shlex
 import sys
 from importlib import metadata
 
@@ -34,6 +35,12 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def command_line() -> str:
+    """The command as a user would type it again (`python -m tfbench ...`, not the __main__ path)."""
+    program = "python -m tfbench" if sys.argv[0].endswith("__main__.py") else sys.argv[0]
+    return shlex.join([*program.split(), *sys.argv[1:]])
+
+
 def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list[str]) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -47,7 +54,7 @@ def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list[st
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
-        "command_line": " ".join(sys.argv),
+        "command_line": command_line(),
         "profile": profile,
         "seeds": seeds,
         "monitor": monitor,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tfbench import schema
 from tfbench.errors import TfbenchError
-from tfbench.harness import monitor
 
 SCHEMA_VERSION = 1
 
@@ -24,9 +24,13 @@ RUN_COLUMNS = (
     "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
     "wall_s", "steps_per_s", "setup_hash", "error",
 )  # fmt: skip
+# Labels, levels and hashes stay text: "1e-3" or "007" must not come back as numbers.
+RUN_TEXT_DTYPES = {name: str for name in (
+    "suite", "factor", "variant", "level", "status", "verdict", "verdict_end", "metric_name", "setup_hash", "error",
+)}  # fmt: skip
 KEY_COLUMNS = ("suite", "variant", "seed")
-STEP_COLUMNS = (*KEY_COLUMNS, "step", *monitor.STEP_COLUMNS, "val_loss", "val_metric")
-LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *monitor.LAYER_COLUMNS)
+STEP_COLUMNS = (*KEY_COLUMNS, "step", *schema.STEP_COLUMNS, "val_loss", "val_metric")
+LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *schema.LAYER_COLUMNS)
 
 RUNS_FILE, STEPS_FILE, LAYERS_FILE, MANIFEST_FILE = "runs.csv", "steps.parquet", "layers.parquet", "manifest.json"
 
@@ -37,11 +41,18 @@ def atomic_write(path: Path, write) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; records are as readable as any new file
         write(temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -92,7 +103,7 @@ def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
 def read_suite(folder: Path) -> SuiteRecords:
     folder = Path(folder)
     try:
-        runs = pd.read_csv(folder / RUNS_FILE, keep_default_na=False, na_values=[""])
+        runs = pd.read_csv(folder / RUNS_FILE, keep_default_na=False, na_values=[""], dtype=RUN_TEXT_DTYPES)
         steps = pd.read_parquet(folder / STEPS_FILE)
         layers = pd.read_parquet(folder / LAYERS_FILE)
     except (OSError, ValueError) as error:

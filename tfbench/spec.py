@@ -75,7 +75,11 @@ def _optional_positive(name: str, value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise TfbenchError(f"Setup.{name}={value!r} is invalid: expected None or a positive number")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
         raise TfbenchError(f"Setup.{name}={value!r} is invalid: expected a finite positive number")
 
 
@@ -224,18 +228,23 @@ class Suite:
         if len(fields) == 1:
             return {fields[0]: value}
         if not isinstance(value, Mapping) or set(value) != set(fields):
-            keys = sorted(value) if isinstance(value, Mapping) else value
+            problems = ["it is not a dict"]
+            if isinstance(value, Mapping):
+                missing = ", ".join(f for f in fields if f not in value)
+                extra = ", ".join(repr(k) for k in value if k not in fields)
+                problems = ([f"missing {missing}"] if missing else []) + ([f"extra {extra}"] if extra else [])
+            # variants() prefixes the suite and the level's label
             raise SuiteError(
-                f"Suite {self.name!r}: level {keys!r} is invalid for factor {self.factor_name!r}: "
+                f"{value!r} is invalid for factor {self.factor_name!r} ({'; '.join(problems)}): "
                 f"expected a dict with exactly the keys {', '.join(fields)}"
             )
         return dict(value)
 
     def variants(self) -> list[Variant]:
-        items = self.levels.items() if isinstance(self.levels, dict) else [(None, v) for v in self.levels]
+        items = self.levels.items() if isinstance(self.levels, dict) else [(v, v) for v in self.levels]
         variants, seen = [], set()
         for label, value in items:
-            label = label if label is not None else level_label(value)
+            label = level_label(label)  # labels are text: records and resume match them as strings
             if label in seen:
                 raise SuiteError(
                     f"Suite {self.name!r}: duplicate level label {label!r}: each level needs its own label"

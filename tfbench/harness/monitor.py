@@ -8,19 +8,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-# Columns of one layer's row, in buffer order. `update_ratio` needs the post-update kernel.
-LAYER_COLUMNS = (
-    "kernel_grad_norm",
-    "bias_grad_norm",
-    "act_grad_norm",
-    "kernel_norm",
-    "update_ratio",
-    "grad_max_abs",
-    "nonfinite",
-    "dead_fraction",
-    "saturated_fraction",
-)
-STEP_COLUMNS = ("loss", "reg_loss", "metric", "global_grad_norm", "learning_rate")
+from tfbench.schema import LAYER_COLUMNS, STEP_COLUMNS  # noqa: F401  (the harness writes them in this order)
 
 # An activated output within this fraction of the activation's range from a bound counts as saturated.
 SATURATION_MARGIN = 0.01

@@ -1,0 +1,366 @@
+"""The command line end to end (DESIGN §6, §8): files written, progress, exit codes, one-line errors.
+
+Every test runs `python -m tfbench` in a subprocess with TF_CPP_MIN_LOG_LEVEL unset, so the
+silencing of TensorFlow's start-up notices is what is tested, not the environment.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+QUICK_STEPS = 30  # DESIGN §8: quick = min(steps, 30) updates
+TF_NOTICES = ("onednn", "cuda", "absl", "cpu_feature_guard", "tensorflow binary")
+
+RUNS = [
+    "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps", "metric_name",
+    "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio", "wall_s", "steps_per_s",
+    "setup_hash", "error",
+]  # fmt: skip
+STEPS = [
+    "suite", "variant", "seed", "step", "loss", "reg_loss", "metric", "global_grad_norm", "learning_rate",
+    "val_loss", "val_metric",
+]  # fmt: skip
+LAYERS = [
+    "suite", "variant", "seed", "step", "layer", "depth", "kernel_grad_norm", "bias_grad_norm", "act_grad_norm",
+    "kernel_norm", "update_ratio", "grad_max_abs", "nonfinite", "dead_fraction", "saturated_fraction",
+]  # fmt: skip
+MANIFEST_KEYS = {
+    "schema_version", "versions", "platform", "cpu", "command_line", "profile", "seeds", "started", "finished",
+}  # fmt: skip
+
+
+def tfbench(*args, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "tfbench", *map(str, args)]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_quiet_stderr(result: subprocess.CompletedProcess) -> None:
+    lowered = result.stderr.lower()
+    assert not [n for n in TF_NOTICES if n in lowered], result.stderr
+    assert result.stderr == "", result.stderr
+
+
+def write_suite_file(folder: Path, name: str, body: str) -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def shipped_suite(name: str):
+    """The suite object as suites/NAME.py defines it, imported directly (the input, not tfbench's output)."""
+    spec = importlib.util.spec_from_file_location(f"shipped_{name}", REPO / "suites" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.SUITE
+
+
+def read_records(folder: Path):
+    runs = pd.read_csv(folder / "runs.csv", dtype={"variant": str, "level": str, "setup_hash": str})
+    return runs, pd.read_parquet(folder / "steps.parquet"), pd.read_parquet(folder / "layers.parquet")
+
+
+# --------------------------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def activation_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("e2e") / "out"
+    result = tfbench("run", "activation", "--profile", "quick", "--out", out)
+    return result, out
+
+
+def test_run_exits_0_and_writes_every_record_file(activation_run):
+    result, out = activation_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["activation", "manifest.json"]
+    assert sorted(p.name for p in (out / "activation").iterdir()) == ["layers.parquet", "runs.csv", "steps.parquet"]
+
+
+def test_manifest_describes_the_run(activation_run):
+    _, out = activation_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest) >= MANIFEST_KEYS
+    assert manifest["schema_version"] == 1
+    assert {"tfbench", "tensorflow", "keras", "python", "numpy"} <= set(manifest["versions"])
+    assert manifest["profile"] == "quick"
+    assert manifest["seeds"] == [0]  # quick = 1 seed
+    assert manifest["finished"] is not None and manifest["finished"] >= manifest["started"]
+    assert "activation" in manifest["command_line"] and "--profile quick" in manifest["command_line"]
+
+
+def test_runs_csv_has_the_design_columns_and_one_row_per_level(activation_run):
+    _, out = activation_run
+    header = (out / "activation" / "runs.csv").read_text().splitlines()[0]
+    assert header.split(",") == RUNS
+    runs, _, _ = read_records(out / "activation")
+    suite = shipped_suite("activation")
+    assert runs["variant"].tolist() == list(suite.levels)  # string levels are their own labels
+    assert set(runs["seed"]) == {0}
+    assert set(runs["status"]) == {"ok"}
+    assert (runs["steps"] == min(suite.base.steps, QUICK_STEPS)).all()
+    assert runs["setup_hash"].str.fullmatch(r"[0-9a-f]{16}").all()
+    assert runs["setup_hash"].is_unique
+
+
+def test_step_and_layer_tables_have_the_design_columns(activation_run):
+    _, out = activation_run
+    _, steps, layers = read_records(out / "activation")
+    assert list(steps.columns) == STEPS
+    assert list(layers.columns) == LAYERS
+    for table in (steps, layers):
+        assert table["seed"].dtype == np.int64 and table["step"].dtype == np.int64
+    assert layers["depth"].dtype == np.int64
+
+
+def test_sigmoid_vanishes_and_relu_does_not(activation_run):
+    _, out = activation_run
+    runs, _, layers = read_records(out / "activation")
+    verdicts = runs.set_index("variant")["verdict"]
+    assert verdicts["sigmoid"] == "vanishing"
+    assert verdicts["relu"] != "vanishing"
+    # independently of tfbench's verdict code: sigmoid's step-0 kernel gradient at depth 1 is
+    # more than two decades below the last hidden layer's (depth 10; 11 is the output layer)
+    at_start = layers[(layers.step == 0) & (layers.variant == "sigmoid")].set_index("depth")["kernel_grad_norm"]
+    assert np.log10(at_start[1] / at_start[10]) < -2
+    assert runs.set_index("variant").loc["sigmoid", "log10_grad_ratio"] == pytest.approx(
+        np.log10(at_start[1] / at_start[10]), rel=1e-6
+    )
+
+
+def test_steps_table_has_step_0_and_a_final_validation_row_per_variant(activation_run):
+    _, out = activation_run
+    runs, steps, _ = read_records(out / "activation")
+    budget = min(shipped_suite("activation").base.steps, QUICK_STEPS)
+    for variant in runs["variant"]:
+        rows = steps[steps.variant == variant].set_index("step")
+        assert np.isfinite(rows.loc[0, "loss"]), variant
+        assert rows.index.max() == budget
+        assert np.isfinite(rows.loc[budget, "val_loss"]) and np.isfinite(rows.loc[budget, "val_metric"])
+        assert np.isnan(rows.loc[budget, "loss"])  # no batch `budget` ran: training columns are NaN
+        assert rows.index.tolist() == list(range(budget + 1))
+
+
+def test_layers_table_numbers_every_layer_1_to_depth_plus_1_at_each_recorded_step(activation_run):
+    _, out = activation_run
+    runs, _, layers = read_records(out / "activation")
+    depth = shipped_suite("activation").base.depth  # 10 hidden layers + the output layer
+    for (variant, step), rows in layers.groupby(["variant", "step"]):
+        assert sorted(rows["depth"]) == list(range(1, depth + 2)), (variant, step)
+    for variant in runs["variant"]:
+        recorded = layers[layers.variant == variant]["step"]
+        assert recorded.min() == 0 and recorded.max() == QUICK_STEPS - 1  # standard mode: first and last step
+
+
+def test_stdout_has_one_progress_line_per_variant_and_stderr_is_quiet(activation_run):
+    result, _ = activation_run
+    labels = list(shipped_suite("activation").levels)
+    progress = [line for line in result.stdout.splitlines() if line.startswith("activation ")]
+    assert [line.split()[1] for line in progress] == labels
+    assert result.stdout.splitlines()[-1].startswith(f"done: {len(labels)} ok, 0 diverged, 0 failed")
+    assert_quiet_stderr(result)
+
+
+# --------------------------------------------------------------------------------------------- list, check
+
+
+def test_list_prints_every_suite_with_its_factor_and_question():
+    result = tfbench("list")
+    assert result.returncode == 0, result.stderr
+    assert_quiet_stderr(result)
+    names = ["activation", "batchnorm", "clipping", "initializer", "optimizer", "regularization"]
+    lines = result.stdout.splitlines()
+    for name in names:
+        suite = shipped_suite(name)
+        factor = suite.factor if isinstance(suite.factor, str) else "+".join(suite.factor)
+        matching = [line for line in lines if line.startswith(f"{name} ")]
+        assert len(matching) == 1, (name, result.stdout)
+        assert f"[{factor}]" in matching[0] and suite.question in matching[0]
+
+
+def test_check_builds_every_variant_and_exits_0():
+    result = tfbench("check", "activation", "--profile", "quick")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"all {len(shipped_suite('activation').levels)} variants of 1 suites" in result.stdout
+    assert_quiet_stderr(result)
+
+
+# --------------------------------------------------------------------------------------------- bad input
+
+TINY = "Setup(depth=2, width=8, steps=6)"
+BAD_FILES = {
+    "syntax_error.py": "SUITE = Suite(\n",
+    "no_suite.py": "from tfbench import Setup\nBASE = Setup()\n",
+    "bad_activation.py": f"""
+        from tfbench import Setup, Suite
+        SUITE = Suite(name="bad_activation", factor="activation", question="?", base={TINY}, levels=["relu", "nope"])
+    """,
+    "bad_optimizer.py": f"""
+        from tfbench import Setup, Suite
+        SUITE = Suite(name="bad_optimizer", factor="optimizer", question="?", base={TINY},
+                      levels=["sgd", "no_such_optimizer"])
+    """,
+}  # fmt: skip
+
+
+def bad_cases(folder: Path) -> dict[str, tuple[list, str]]:
+    """name -> (arguments before --out, text the error line must quote)."""
+    quick = ["--profile", "quick"]
+    return {
+        "unknown suite": (["run", "no_such_suite", *quick], "'no_such_suite'"),
+        "unknown profile": (["run", "activation", "--profile", "turbo"], "'turbo'"),
+        "unknown command": (["frobnicate"], "'frobnicate'"),
+        "zero seeds": (["run", "activation", *quick, "--seeds", "0"], "'0'"),
+        "unknown monitor": (["run", "activation", *quick, "--monitor", "bogus"], "'bogus'"),
+        "missing file": (["run", folder / "missing.py", *quick], str(folder / "missing.py")),
+        "syntax error": (["run", folder / "syntax_error.py", *quick], str(folder / "syntax_error.py")),
+        "no SUITE": (["run", folder / "no_suite.py", *quick], str(folder / "no_suite.py")),
+        "unknown activation": (["run", folder / "bad_activation.py", *quick], "'nope'"),
+        "unknown optimizer": (["run", folder / "bad_optimizer.py", *quick], "'no_such_optimizer'"),
+    }
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every bad-input case, run concurrently (each starts a Python; most import TensorFlow)."""
+    folder = tmp_path_factory.mktemp("bad")
+    for name, body in BAD_FILES.items():
+        write_suite_file(folder, name[:-3], body)
+    cases = bad_cases(folder)
+    outs = {name: folder / f"out_{i}" for i, name in enumerate(cases)}
+    existing_file = folder / "existing_file"
+    existing_file.write_text("keep me\n")
+    cases["out is a file"] = (["run", "activation", "--profile", "quick"], str(existing_file))
+    outs["out is a file"] = existing_file
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {name: pool.submit(tfbench, *args, "--out", outs[name]) for name, (args, _) in cases.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    return {name: (results[name], cases[name][1], outs[name]) for name in cases}, folder
+
+
+BAD_CASE_NAMES = [*bad_cases(Path("/x")), "out is a file"]
+
+
+@pytest.mark.parametrize("case", BAD_CASE_NAMES)
+def test_bad_input_exits_2_with_one_error_line_and_writes_nothing(bad_runs, case):
+    runs, folder = bad_runs
+    result, quoted, out = runs[case]
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tfbench: error: ")
+    assert quoted in lines[0]
+    if case != "syntax error":  # Python's own message and line number are what helps there
+        assert "expected" in lines[0] or "choose from" in lines[0], lines[0]  # says what would be accepted
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    if case == "out is a file":
+        assert out.read_text() == "keep me\n"
+        assert not [p for p in folder.iterdir() if p.name.startswith(".tfbench")]
+    else:
+        assert not out.exists() or not any(out.iterdir())
+
+
+def test_usage_errors_point_at_a_help_command_that_works(bad_runs):
+    runs, _ = bad_runs
+    for case in ("unknown command", "unknown profile"):
+        line = runs[case][0].stderr
+        hint = re.search(r"\(see: python -m tfbench (.*)\)", line)
+        assert hint, line
+        result = tfbench(*hint.group(1).split())
+        assert result.returncode == 0 and "usage:" in result.stdout, (line, result.stderr)
+
+
+# --------------------------------------------------------------------------------------------- user suites
+
+USER_SUITE = f"""
+    from tfbench import Setup, Suite
+
+    SUITE = Suite(
+        name="tiny",
+        factor="learning_rate",
+        question="Does a tiny MLP run from a user's file?",
+        base={TINY},
+        levels={{"0.05": 0.05, "1e-1": 0.1}},  # labels that look like numbers stay labels
+    )
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("user")
+    path = write_suite_file(folder, "tiny_suite", USER_SUITE)
+    out = folder / "out"
+    result = tfbench("run", path, "--profile", "quick", "--out", out, "--resume")
+    return path, out, result
+
+
+def test_user_suite_file_runs_and_exits_0(tiny_run):
+    _, out, result = tiny_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_quiet_stderr(result)
+    runs, steps, layers = read_records(out / "tiny")
+    assert runs["variant"].tolist() == ["0.05", "1e-1"]
+    assert set(runs["status"]) == {"ok"} and set(runs["steps"]) == {6}
+    assert sorted(layers["depth"].unique()) == [1, 2, 3]  # 2 hidden layers + output
+    assert steps.groupby("variant")["step"].max().tolist() == [6, 6]
+    assert len([line for line in result.stdout.splitlines() if line.startswith("tiny ")]) == 2
+
+
+def test_resume_keeps_finished_runs_and_leaves_records_identical(tiny_run):
+    path, out, first = tiny_run
+    assert first.returncode == 0, first.stderr
+    before = read_records(out / "tiny")
+    second = tfbench("run", path, "--profile", "quick", "--out", out, "--resume")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert_quiet_stderr(second)
+    assert "0 ok, 0 diverged, 0 failed, 2 kept from an earlier run" in second.stdout
+    assert not [line for line in second.stdout.splitlines() if line.startswith("tiny ")]  # nothing trained
+    for old, new in zip(before, read_records(out / "tiny"), strict=True):
+        pd.testing.assert_frame_equal(old, new)
+
+
+DIVERGING_SUITE = """
+    from tfbench import Setup, Suite
+
+    SUITE = Suite(
+        name="explode",
+        factor="learning_rate",
+        question="Does plain SGD at lr 1.0 diverge on teacher regression?",
+        base=Setup(model="mlp", depth=6, width=64, activation="relu", initializer="he_normal", data="teacher",
+                   optimizer="sgd", learning_rate=0.1, batch_size=64, steps=30),
+        levels={"lr=1": 1.0},
+    )
+"""
+
+
+def test_divergence_is_a_result_not_a_failure(tmp_path):
+    path = write_suite_file(tmp_path, "explode_suite", DIVERGING_SUITE)
+    result = tfbench("run", path, "--profile", "quick", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_quiet_stderr(result)
+    runs, steps, _ = read_records(tmp_path / "out" / "explode")
+    row = runs.iloc[0]
+    assert (row["status"], row["verdict_end"]) == ("diverged", "diverged")
+    assert 0 < row["steps"] < 30
+    assert f"diverged at step {row['steps']}" in result.stdout
+    # the records end at the first divergent step, checked against DESIGN §7's rule by hand:
+    # non-finite, or a loss beyond 1000 x the starting loss
+    losses = steps.set_index("step")["loss"]
+    assert losses.index.max() == row["steps"]
+    last = losses[row["steps"]]
+    assert not np.isfinite(last) or last > 1e3 * losses[0]
+    earlier = losses.loc[: row["steps"] - 1]
+    assert np.isfinite(earlier).all() and (earlier <= 1e3 * losses[0]).all()
