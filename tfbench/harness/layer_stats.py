@@ -40,7 +40,7 @@ class LayerStats:
 
     def __init__(self, slots: list[LayerSlots], variables: list):
         self.slots = slots
-        self.n_variables = len(variables)
+        self.variables = variables
         self.kernel_indices = [i for s in slots for i in s.kernel_indices]
         self.kernels_of_layer = membership([list(s.kernel_indices) for s in slots], len(variables))
         self.biases_of_layer = membership([list(s.bias_indices) for s in slots], len(variables))
@@ -53,29 +53,32 @@ class LayerStats:
         self.has_bias = tf.constant([bool(s.bias_indices) for s in slots])
         self.previous = [tf.Variable(tf.zeros(variables[i].shape), trainable=False) for i in self.kernel_indices]
 
-    def keep_kernels(self, variables) -> tf.Tensor:
+    def keep_kernels(self) -> tf.Tensor:
         for copy, index in zip(self.previous, self.kernel_indices, strict=True):
-            copy.assign(tf.cast(variables[index], tf.float32))
+            copy.assign(tf.cast(self.variables[index], tf.float32))
         return tf.constant(True)
 
-    def compute(self, variables, grads, grad_squares, deltas, activations) -> tf.Tensor:
+    def compute(self, grads, grad_squares, deltas, activations) -> tf.Tensor:
         """`grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""
         nan = tf.constant(monitor.NAN)
         old = [tf.convert_to_tensor(copy) for copy in self.previous]
-        new = [tf.cast(variables[i], tf.float32) for i in self.kernel_indices]
-        kernel_norm = tf.sqrt(monitor.group_sum(tf.stack([monitor.squared_norm(k) for k in old]), self.copies_of_layer))
-        change = monitor.group_sum(
-            tf.stack([monitor.squared_norm(n - o) for n, o in zip(new, old, strict=True)]), self.copies_of_layer
+        new = [tf.cast(self.variables[i], tf.float32) for i in self.kernel_indices]
+        kernel_norm = tf.sqrt(monitor.group_sum(monitor.squared_norms(old), self.copies_of_layer))
+        change = tf.sqrt(
+            monitor.group_sum(
+                monitor.squared_norms([n - o for n, o in zip(new, old, strict=True)]), self.copies_of_layer
+            )
         )
         kernel_grads = [grads[i] for i in self.kernel_indices]
+        present = [d if d is not None else tf.fill([1], monitor.NAN) for d in deltas]
         columns = {
             "kernel_grad_norm": tf.sqrt(monitor.group_sum(grad_squares, self.kernels_of_layer)),
             "bias_grad_norm": tf.where(
                 self.has_bias, tf.sqrt(monitor.group_sum(grad_squares, self.biases_of_layer)), nan
             ),
-            "act_grad_norm": tf.stack([monitor.l2_norm(d) if d is not None else nan for d in deltas]),
+            "act_grad_norm": tf.sqrt(monitor.squared_norms(present)),
             "kernel_norm": kernel_norm,
-            "update_ratio": tf.sqrt(change) / kernel_norm,
+            "update_ratio": change / kernel_norm,
             "grad_max_abs": self._per_layer_max(kernel_grads),
             "nonfinite": self._nonfinite(kernel_grads, grad_squares),
             "dead_fraction": self._dead_fractions(activations),

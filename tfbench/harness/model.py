@@ -87,12 +87,12 @@ class MonitoredModel(keras.Model):
         # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
         gradients = tape.gradient(loss, [*variables, *zs])
         grads, deltas = gradients[: len(variables)], gradients[len(variables) :]
-        grad_squares = tf.stack([monitor.squared_norm(g) for g in grads])  # one op per gradient
+        grad_squares = monitor.squared_norms(grads)
         step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
         record = tf.gather(self.buffers.record_mask, step)
 
         # Phase 3: on recorded steps only, keep the kernels as they are before the update.
-        tf.cond(record, lambda: self.layer_stats.keep_kernels(variables), lambda: tf.constant(False))
+        tf.cond(record, lambda: self.layer_stats.keep_kernels(), lambda: tf.constant(False))
 
         # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(grads, variables)
@@ -156,7 +156,7 @@ class MonitoredModel(keras.Model):
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
     def _record_layers(self, step, grads, grad_squares, deltas, activations):
-        table = self.layer_stats.compute(self.trainable_variables, grads, grad_squares, deltas, activations)
+        table = self.layer_stats.compute(grads, grad_squares, deltas, activations)
         self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
         return tf.constant(True)
 

@@ -74,12 +74,19 @@ def squared_norm(tensor) -> tf.Tensor:
     return 2.0 * tf.nn.l2_loss(tf.cast(tensor, tf.float32))
 
 
+def squared_norms(tensors) -> tf.Tensor:
+    """[Σ t² for t in tensors] with one L2Loss op per tensor and one multiply for all."""
+    return 2.0 * tf.stack([tf.nn.l2_loss(tf.cast(t, tf.float32)) for t in tensors])
+
+
 def group_sum(values, membership) -> tf.Tensor:
     """Sum of `values` [n] per group, `membership` a [groups, n] 0/1 matrix: shape [groups]."""
     return tf.linalg.matvec(membership, values)
 
 
 def unit_peaks(activated) -> tf.Tensor:
-    """Largest |output| of each unit (last axis) over the batch and any spatial or time axes;
-    a unit is dead exactly when its peak is 0."""
-    return tf.reduce_max(tf.abs(tf.cast(activated, tf.float32)), axis=list(range(activated.shape.rank - 1)))
+    """Euclidean norm of each unit's outputs (last axis) over the batch and any spatial or time
+    axes, in one op; a unit is dead exactly when it is 0. (Outputs below 1e-19 in magnitude square
+    to 0 in float32 and count as 0: far below anything that carries signal.)"""
+    activated = tf.convert_to_tensor(activated, tf.float32)
+    return tf.math.reduce_euclidean_norm(activated, axis=list(range(activated.shape.rank - 1)))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
+from tfbench.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.build import build_model
 from tfbench.data import load_data, train_batches
 from tfbench.harness import monitor
@@ -17,6 +20,24 @@ from tfbench.harness.plan import RecordPlan
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048
+
+
+@contextlib.contextmanager
+def graph_rewrites(enabled: bool):
+    """Grappler's graph rewrites (fusions, constant folding) cost about 0.3 s per traced function;
+    a short run (the quick profile) is over before they pay off, so they are switched off for it
+    and restored afterwards."""
+    if enabled:
+        yield
+        return
+    saved = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {"disable_meta_optimizer": saved.get("disable_meta_optimizer", False)}
+        )
 
 
 @dataclass
@@ -42,14 +63,15 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
     model = build_model(setup, data, seed, plan)
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
-    model.fit(
-        train_batches(data, setup.batch_size, setup.steps, seed),
-        epochs=setup.steps // chunk,
-        steps_per_epoch=chunk,
-        callbacks=[recorder],
-        shuffle=False,  # the seeded batch order is the data pipeline's job
-        verbose=1 if verbose else 0,
-    )
+    with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
+        model.fit(
+            train_batches(data, setup.batch_size, setup.steps, seed),
+            epochs=setup.steps // chunk,
+            steps_per_epoch=chunk,
+            callbacks=[recorder],
+            shuffle=False,  # the seeded batch order is the data pipeline's job
+            verbose=1 if verbose else 0,
+        )
     last = recorder.diverged_at if recorder.diverged_at is not None else setup.steps - 1
     steps_table = _steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
     layers_table = _layers_table(model, plan, last)
