@@ -119,7 +119,7 @@ def test_bad_adding_length_names_the_value(spec):
     assert spec.split(":")[1] in str(error.value) and "integer" in str(error.value)
 
 
-@pytest.mark.parametrize("spec", ["mnist", "Digits", "", 5, None, 1.5])
+@pytest.mark.parametrize("spec", ["imagenet", "Digits", "", 5, None, 1.5])
 def test_unknown_data_names_the_value_and_lists_what_is_accepted(spec):
     with pytest.raises(DataError) as error:
         load_data(spec)
@@ -338,3 +338,19 @@ def test_bad_data_file_raises_one_line_naming_the_bad_value(tmp_path, case):
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_keras_dataset_offline_is_one_clear_data_error(monkeypatch):
+    """keras.datasets downloads; a failed download is a DataError naming the dataset, not a traceback."""
+    import keras
+
+    from tfbench import data as data_module
+
+    def unreachable():
+        raise OSError("URL fetch failure on https://storage.example/mnist.npz: [Errno -3] name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", unreachable)
+    data_module._load_builtin.cache_clear()
+    with pytest.raises(DataError, match=r"data='mnist' could not be loaded by keras\.datasets .*'digits'") as info:
+        data_module.load_data("mnist")
+    assert "\n" not in str(info.value)

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfbench.errors import DataError
+from tfbench.keras_datasets import KERAS_DATASETS, load_keras_dataset
 from tfbench.spec import BUILTIN_DATA
 
 # Fixed generator/split seeds: the data must not change with the run seed, or runs would not be paired.
@@ -31,7 +32,10 @@ TEACHER_SEED = 2
 ADDING_SEED = 3
 ADDING_DEFAULT_LENGTH = 50
 
-ACCEPTED = f"{', '.join(BUILTIN_DATA)}, adding:T (T an integer >= 2), a path to a .npz file, or a callable"
+ACCEPTED = (
+    f"{', '.join(BUILTIN_DATA)}, adding:T (T an integer >= 2), {', '.join(KERAS_DATASETS)} (keras.datasets, "
+    "downloaded), a path to a .npz file, or a callable"
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +106,8 @@ def _load_builtin(name: str) -> Dataset:
         return _teacher()
     if name == "adding" or name.startswith("adding:"):
         return _adding(name, _adding_length(name))
+    if name in KERAS_DATASETS:
+        return load_keras_dataset(name)
     raise DataError(f"data={name!r} is unknown: expected {ACCEPTED}")
 
 
