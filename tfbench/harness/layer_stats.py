@@ -1,8 +1,9 @@
 """Per-layer statistics of one training step, all layers at once (the columns of DESIGN §5).
 
-The layout (which variable belongs to which layer, how many units each has) is static, so the
-per-tensor results are grouped into layers by constant 0/1 matrices: one op per tensor plus a
-handful for the whole table. Every op counts twice, once when tracing and once per recorded step.
+Every op costs twice: once when tracing, and once per recorded step, where TensorFlow's per-op
+dispatch, not arithmetic, dominates for layers this small. So tensors of equal shape (all hidden
+kernels of an MLP, all its δs) are stacked and reduced together: a few ops per column whatever the
+depth, instead of a few per layer.
 """
 
 from __future__ import annotations
@@ -34,87 +35,147 @@ def membership(groups: list[list[int]], size: int) -> tf.Tensor:
     return tf.constant(matrix)
 
 
+class ShapeGroups:
+    """Groups a fixed list of tensors by static shape, stacks each group, and returns per-tensor
+    reductions in the original order."""
+
+    def __init__(self, shapes: list[tuple]):
+        by_shape: dict[tuple, list[int]] = {}
+        for index, shape in enumerate(shapes):
+            by_shape.setdefault(tuple(shape), []).append(index)
+        self.groups = list(by_shape.values())
+        self.shapes = list(by_shape.keys())
+        order = [i for group in self.groups for i in group]
+        self.inverse = None if order == sorted(order) else tf.constant(np.argsort(order), tf.int32)
+
+    def stack(self, tensors) -> list[tf.Tensor]:
+        return [tf.stack([tf.cast(tensors[i], tf.float32) for i in group]) for group in self.groups]
+
+    def reduce(self, stacks, reduction) -> tf.Tensor:
+        """reduction(stack [k, ...], member indices) -> [k] on each stack, concatenated back into the
+        original order."""
+        parts = [reduction(stack, members) for stack, members in zip(stacks, self.groups, strict=True)]
+        values = parts[0] if len(parts) == 1 else tf.concat(parts, axis=0)
+        return values if self.inverse is None else tf.gather(values, self.inverse)
+
+
+def _inner_axes(stack) -> list[int]:
+    return list(range(1, stack.shape.rank))
+
+
+def sum_of_squares(stack, members=None) -> tf.Tensor:
+    return tf.reduce_sum(tf.square(stack), axis=_inner_axes(stack))
+
+
+def max_abs(stack, members=None) -> tf.Tensor:
+    return tf.reduce_max(tf.abs(stack), axis=_inner_axes(stack))
+
+
+def nonfinite_count(stack, members=None) -> tf.Tensor:
+    return tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(stack)), tf.float32), axis=_inner_axes(stack))
+
+
+def dead_fraction(stack, members=None) -> tf.Tensor:
+    """[k, batch, ..., units] -> fraction of units whose outputs are all 0 (zero Euclidean norm)."""
+    peaks = tf.math.reduce_euclidean_norm(stack, axis=list(range(1, stack.shape.rank - 1)))
+    return tf.reduce_mean(tf.cast(tf.equal(peaks, 0.0), tf.float32), axis=1)
+
+
 class LayerStats:
     """Computes the [layers, columns] table of one step; keeps copies of the kernels so the update
     actually applied (after clipping, momentum, adaptivity) can be measured."""
 
-    def __init__(self, slots: list[LayerSlots], variables: list):
+    def __init__(self, slots: list[LayerSlots], variables: list, activation_shapes: list[tuple]):
         self.slots = slots
         self.variables = variables
         self.kernel_indices = [i for s in slots for i in s.kernel_indices]
+        self.kernels = ShapeGroups([tuple(variables[i].shape) for i in self.kernel_indices])
         self.kernels_of_layer = membership([list(s.kernel_indices) for s in slots], len(variables))
         self.biases_of_layer = membership([list(s.bias_indices) for s in slots], len(variables))
-        # Kernel copies are grouped by position in kernel_indices, not in trainable_variables.
-        positions, start = [], 0
+        # Per-kernel results (in kernel_indices order) are summed into their layer by this matrix.
+        self.positions, start = [], 0
         for s in slots:
-            positions.append(list(range(start, start + len(s.kernel_indices))))
+            self.positions.append(list(range(start, start + len(s.kernel_indices))))
             start += len(s.kernel_indices)
-        self.copies_of_layer = membership(positions, len(self.kernel_indices))
+        self.copies_of_layer = membership(self.positions, len(self.kernel_indices))
         self.has_bias = tf.constant([bool(s.bias_indices) for s in slots])
-        self.previous = [tf.Variable(tf.zeros(variables[i].shape), trainable=False) for i in self.kernel_indices]
+        self.previous = [
+            tf.Variable(tf.zeros([len(group), *shape]), trainable=False)
+            for group, shape in zip(self.kernels.groups, self.kernels.shapes, strict=True)
+        ]
+        self.activations = ShapeGroups(activation_shapes)
+        bounded = [s.bounds is not None for s in slots]
+        self.bounded = tf.constant(bounded) if any(bounded) else None
+        low_high = np.array([s.bounds or (np.nan, np.nan) for s in slots], np.float32)
+        self.low, self.high = low_high[:, 0], low_high[:, 1]
 
     def keep_kernels(self) -> tf.Tensor:
-        for copy, index in zip(self.previous, self.kernel_indices, strict=True):
-            copy.assign(tf.cast(self.variables[index], tf.float32))
+        stacks = self.kernels.stack([self.variables[i] for i in self.kernel_indices])
+        for copy, stack in zip(self.previous, stacks, strict=True):
+            copy.assign(stack)
         return tf.constant(True)
 
     def compute(self, grads, grad_squares, deltas, activations) -> tf.Tensor:
         """`grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""
         nan = tf.constant(monitor.NAN)
         old = [tf.convert_to_tensor(copy) for copy in self.previous]
-        new = [tf.cast(self.variables[i], tf.float32) for i in self.kernel_indices]
-        kernel_norm = tf.sqrt(monitor.group_sum(monitor.squared_norms(old), self.copies_of_layer))
-        change = tf.sqrt(
-            monitor.group_sum(
-                monitor.squared_norms([n - o for n, o in zip(new, old, strict=True)]), self.copies_of_layer
-            )
-        )
-        kernel_grads = [grads[i] for i in self.kernel_indices]
-        present = [d if d is not None else tf.fill([1], monitor.NAN) for d in deltas]
+        new = self.kernels.stack([self.variables[i] for i in self.kernel_indices])
+        per_layer = lambda per_kernel: monitor.group_sum(per_kernel, self.copies_of_layer)  # noqa: E731
+        kernel_norm = tf.sqrt(per_layer(self.kernels.reduce(old, sum_of_squares)))
+        change = [n - o for n, o in zip(new, old, strict=True)]
+        grad_stacks = self.kernels.stack([grads[i] for i in self.kernel_indices])
         columns = {
             "kernel_grad_norm": tf.sqrt(monitor.group_sum(grad_squares, self.kernels_of_layer)),
             "bias_grad_norm": tf.where(
                 self.has_bias, tf.sqrt(monitor.group_sum(grad_squares, self.biases_of_layer)), nan
             ),
-            "act_grad_norm": tf.sqrt(monitor.squared_norms(present)),
+            "act_grad_norm": self._delta_norms(deltas),
             "kernel_norm": kernel_norm,
-            "update_ratio": change / kernel_norm,
-            "grad_max_abs": self._per_layer_max(kernel_grads),
-            "nonfinite": self._nonfinite(kernel_grads, grad_squares),
-            "dead_fraction": self._dead_fractions(activations),
-            "saturated_fraction": self._saturated_fractions(activations),
+            "update_ratio": tf.sqrt(per_layer(self.kernels.reduce(change, sum_of_squares))) / kernel_norm,
+            "grad_max_abs": self._per_layer_max(self.kernels.reduce(grad_stacks, max_abs)),
+            "nonfinite": self._nonfinite(grad_stacks, grad_squares),
+            **self._activation_columns(activations),
         }
         return tf.stack([columns[name] for name in monitor.LAYER_COLUMNS], axis=1)
 
-    def _per_layer_max(self, kernel_grads) -> tf.Tensor:
-        maxima, grouped, position = [monitor.max_abs(g) for g in kernel_grads], [], 0
-        for slot in self.slots:
-            part = maxima[position : position + len(slot.kernel_indices)]
-            grouped.append(part[0] if len(part) == 1 else tf.reduce_max(tf.stack(part)))
-            position += len(part)
-        return tf.stack(grouped)
+    def _delta_norms(self, deltas) -> tf.Tensor:
+        if any(d is None for d in deltas):  # a layer the loss does not depend on: no δ to measure
+            return tf.stack([monitor.l2_norm(d) if d is not None else tf.constant(monitor.NAN) for d in deltas])
+        groups = ShapeGroups([tuple(d.shape) for d in deltas])
+        return tf.sqrt(groups.reduce(groups.stack(deltas), sum_of_squares))
 
-    def _nonfinite(self, kernel_grads, grad_squares) -> tf.Tensor:
+    def _per_layer_max(self, per_kernel) -> tf.Tensor:
+        if len(self.kernel_indices) == len(self.slots):  # one kernel per layer: already per layer
+            return per_kernel
+        return tf.stack([tf.reduce_max(tf.gather(per_kernel, positions)) for positions in self.positions])
+
+    def _nonfinite(self, grad_stacks, grad_squares) -> tf.Tensor:
         """Counts of NaN/Inf kernel-gradient entries. A finite Σ g² over all gradients proves there
         are none, so the entry-wise count runs only on the rare steps where it is not finite."""
 
         def count():
-            counts = tf.stack([monitor.count_nonfinite(g) for g in kernel_grads])
-            return monitor.group_sum(counts, self.copies_of_layer)
+            return monitor.group_sum(self.kernels.reduce(grad_stacks, nonfinite_count), self.copies_of_layer)
 
         all_finite = tf.math.is_finite(tf.reduce_sum(grad_squares))
         return tf.cond(all_finite, lambda: tf.zeros([len(self.slots)]), count)
 
-    def _saturated_fractions(self, activations) -> tf.Tensor:
-        nan = tf.constant(monitor.NAN)
-        pairs = zip(self.slots, activations, strict=True)
-        return tf.stack([monitor.saturated_fraction(a, *s.bounds) if s.bounds else nan for s, a in pairs])
+    def _activation_columns(self, activations) -> dict:
+        stacks = self.activations.stack(activations)
+        columns = {"dead_fraction": self.activations.reduce(stacks, dead_fraction)}
+        if self.bounded is None:
+            columns["saturated_fraction"] = tf.fill([len(self.slots)], monitor.NAN)
+        else:
+            values = self.activations.reduce(stacks, self._saturated_fraction)
+            columns["saturated_fraction"] = tf.where(self.bounded, values, monitor.NAN)
+        return columns
 
-    def _dead_fractions(self, activations) -> tf.Tensor:
-        peaks = [monitor.unit_peaks(a) for a in activations]
-        units = [int(p.shape[0]) for p in peaks]
-        starts = np.cumsum([0, *units])
-        unit_share = membership([list(range(starts[i], starts[i + 1])) for i in range(len(units))], int(starts[-1]))
-        unit_share = unit_share / np.array(units, np.float32)[:, None]  # rows average their units
-        dead = tf.cast(tf.equal(tf.concat(peaks, axis=0), 0.0), tf.float32)
-        return tf.linalg.matvec(unit_share, dead)
+    def _saturated_fraction(self, stack, members) -> tf.Tensor:
+        """Per stacked layer, the fraction of outputs within the margin of its activation's bounds
+        (0 for unbounded layers, replaced by NaN afterwards)."""
+        margin = monitor.SATURATION_MARGIN * (self.high[members] - self.low[members])
+        shape = [-1] + [1] * (stack.shape.rank - 1)
+        near = tf.logical_or(
+            stack <= tf.reshape(self.low[members] + margin, shape),
+            stack >= tf.reshape(self.high[members] - margin, shape),
+        )
+        return tf.reduce_mean(tf.cast(near, tf.float32), axis=_inner_axes(stack))

@@ -45,7 +45,7 @@ class MonitoredModel(keras.Model):
         self.metric_name = "accuracy" if task == "classification" else "mae"
         self.layer_slots = self._locate_layers(probes)
         self.buffers = Buffers(plan, len(probes))
-        self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables)
+        self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, [tuple(p.a.shape) for p in probes])
         # Running means for the progress bar and validation; reset by Keras each epoch and evaluate.
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
