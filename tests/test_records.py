@@ -11,25 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from design_schema import LAYERS, RUNS, STEPS
 
 import tfbench
 from tfbench import TfbenchError
 from tfbench.records import SuiteRecords, atomic_write, load_results, read_suite, write_suite
-
-# The schema as DESIGN §6 and §5 write it, independent of the constants in tfbench.records.
-RUNS = [
-    "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps", "metric_name",
-    "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio", "wall_s", "steps_per_s",
-    "setup_hash", "error",
-]  # fmt: skip
-STEPS = [
-    "suite", "variant", "seed", "step", "loss", "reg_loss", "metric", "global_grad_norm", "learning_rate",
-    "val_loss", "val_metric",
-]  # fmt: skip
-LAYERS = [
-    "suite", "variant", "seed", "step", "layer", "depth", "kernel_grad_norm", "bias_grad_norm", "act_grad_norm",
-    "kernel_norm", "update_ratio", "grad_max_abs", "nonfinite", "dead_fraction", "saturated_fraction",
-]  # fmt: skip
 
 # --------------------------------------------------------------------------------------------- atomic writes
 
