@@ -74,8 +74,10 @@ def activation_run(tmp_path_factory):
 def test_run_exits_0_and_writes_every_record_file(activation_run):
     result, out = activation_run
     assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["activation", "manifest.json"]
-    assert sorted(p.name for p in (out / "activation").iterdir()) == ["layers.parquet", "runs.csv", "steps.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["activation", "index.html", "manifest.json"]
+    records_and_report = ["figures", "index.html", "layers.parquet", "runs.csv", "steps.parquet", "summary.csv"]
+    assert sorted(p.name for p in (out / "activation").iterdir()) == sorted([*records_and_report, "summary.md"])
+    assert f"report: {out / 'index.html'}" in result.stdout
 
 
 def test_manifest_describes_the_run(activation_run):
@@ -88,6 +90,10 @@ def test_manifest_describes_the_run(activation_run):
     assert manifest["seeds"] == [0]  # quick = 1 seed
     assert manifest["finished"] is not None and manifest["finished"] >= manifest["started"]
     assert "activation" in manifest["command_line"] and "--profile quick" in manifest["command_line"]
+    suite = manifest["suites"]["activation"]
+    assert suite["factor"] == "activation" and suite["reference"] == "sigmoid"
+    assert suite["levels"] == ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "prelu"]
+    assert suite["question"].endswith("?")
 
 
 def test_runs_csv_has_the_design_columns_and_one_row_per_level(activation_run):
@@ -158,7 +164,9 @@ def test_stdout_has_one_progress_line_per_variant_and_stderr_is_quiet(activation
     labels = list(shipped_suite("activation").levels)
     progress = [line for line in result.stdout.splitlines() if line.startswith("activation ")]
     assert [line.split()[1] for line in progress] == labels
-    assert result.stdout.splitlines()[-1].startswith(f"done: {len(labels)} ok, 0 diverged, 0 failed")
+    done, report = result.stdout.splitlines()[-2:]
+    assert done.startswith(f"done: {len(labels)} ok, 0 diverged, 0 failed")
+    assert report.startswith("report: ") and report.endswith("index.html")
     assert_quiet_stderr(result)
 
 

@@ -48,6 +48,9 @@ def make_parser() -> Parser:
     run.add_argument("--resume", action="store_true", help="skip runs already recorded with the same setup")
     run.add_argument("--verbose", action="store_true", help="show Keras' own progress bar")
 
+    report = commands.add_parser("report", help="regenerate the HTML pages of a run folder from its records")
+    report.add_argument("dir", help="a folder written by 'run' (it holds manifest.json)")
+
     commands.add_parser("list", help="list suites with their factor, levels and question")
 
     check = commands.add_parser("check", help="build and compile every variant without training")
@@ -69,9 +72,21 @@ def cmd_run(args) -> int:
     counts = summary.counts
     print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
+    print(f"report: {render_report(summary.out)}")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
     return EXIT_FAILED if summary.exit_code else EXIT_OK
+
+
+def render_report(out) -> str:
+    from tfbench.report.html import write_report
+
+    return str(write_report(out))
+
+
+def cmd_report(args) -> int:
+    print(f"report: {render_report(args.dir)}")
+    return EXIT_OK
 
 
 def cmd_list(args) -> int:
@@ -96,7 +111,7 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "check": cmd_check}
+COMMANDS = {"run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

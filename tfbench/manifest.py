@@ -41,7 +41,17 @@ def command_line() -> str:
     return shlex.join([*program.split(), *sys.argv[1:]])
 
 
-def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list[str]) -> dict:
+def suite_entry(suite) -> dict:
+    """What the report needs to know about a suite that the run records do not say."""
+    return {
+        "factor": suite.factor_name,
+        "question": suite.question,
+        "reference": suite.reference_label,
+        "levels": [v.label for v in suite.variants()],
+    }
+
+
+def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "versions": {
@@ -58,7 +68,7 @@ def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list[st
         "profile": profile,
         "seeds": seeds,
         "monitor": monitor,
-        "suites": suites,
+        "suites": {suite.name: suite_entry(suite) for suite in suites},
         "started": utc_now(),
         "finished": None,
     }

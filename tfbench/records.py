@@ -113,12 +113,17 @@ def read_suite(folder: Path) -> SuiteRecords:
     return SuiteRecords(runs=runs, steps=steps, layers=layers)
 
 
-def load_results(out: str | Path) -> dict[str, SuiteRecords]:
-    """Every suite's records under a run's output folder, by suite name."""
+def suite_names(out: str | Path) -> list[str]:
+    """The suites recorded under a run's output folder (which must hold a manifest)."""
     out = Path(out)
     if not (out / MANIFEST_FILE).is_file():
         raise TfbenchError(f"{str(out)!r} is not a tfbench output folder: expected {MANIFEST_FILE} inside it")
-    return {p.parent.name: read_suite(p.parent) for p in sorted(out.glob(f"*/{RUNS_FILE}"))}
+    return [p.parent.name for p in sorted(out.glob(f"*/{RUNS_FILE}"))]
+
+
+def load_results(out: str | Path) -> dict[str, SuiteRecords]:
+    """Every suite's records under a run's output folder, by suite name."""
+    return {name: read_suite(Path(out) / name) for name in suite_names(out)}
 
 
 def read_manifest(out: str | Path) -> dict:

@@ -55,7 +55,8 @@ def run(
     seed_list = list(range(seeds or budget.seeds))
     check_suites(suites, budget, build=False)  # every bad value surfaces before any training
     out = ensure_output_folder(out)
-    manifest = build_manifest(budget.name, seed_list, monitor, [s.name for s in suites])
+    manifest = build_manifest(budget.name, seed_list, monitor, suites)
+    manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary = RunSummary(out=out)
     for suite in suites:
@@ -63,6 +64,19 @@ def run(
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     return summary
+
+
+def _earlier_suites(out: Path) -> dict:
+    """Suites an earlier run left in the same folder stay described, so the report still covers them."""
+    if not (out / records.MANIFEST_FILE).is_file():
+        return {}
+    try:
+        earlier = records.read_manifest(out).get("suites")
+    except TfbenchError:
+        return {}
+    if not isinstance(earlier, dict):
+        return {}
+    return {name: entry for name, entry in earlier.items() if (out / name / records.RUNS_FILE).is_file()}
 
 
 def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose, summary, log) -> None:

@@ -1,0 +1,1 @@
+"""Reports from the records of a tfbench run: tables, figures, pages."""

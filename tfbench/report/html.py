@@ -1,0 +1,144 @@
+"""Render the records of a run folder as HTML: OUT/index.html and one OUT/<suite>/index.html each.
+
+Reads records from disk only (never trains), so `python -m tfbench report OUT` regenerates every
+page. Tables come from report.tables, figures from report.plots, markup from the jinja2 templates;
+the pages load nothing from the internet and open from disk.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import math
+import multiprocessing
+import os
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from tfbench import records
+from tfbench.report import plots, tables
+
+FIGURE_CAPTIONS = {
+    "gradient_vs_depth": "Kernel gradient norm per layer at initialization and at the end of training (mean over "
+    "seeds, log scale). A line falling toward depth 1 is a gradient vanishing toward the input.",
+    "gradient_heatmap": "log10 kernel gradient norm for every layer (rows) and recorded step (columns), one panel "
+    "per variant on one shared color scale.",
+    "training_curves": "Training loss per step and held-out metric per evaluation: mean over seeds with a 95 % band.",
+    "update_ratio": "Size of the update actually applied relative to the weights, ‖ΔW‖ / ‖W‖, per layer over "
+    "training. Around 1e-3 is the usual healthy range; far below, a layer barely learns.",
+    "delta_and_units": "Backpropagated signal δ = ‖d loss / d z‖ per layer at initialization, and the fractions "
+    "of dead and (for bounded activations) saturated units.",
+}
+
+
+def number(value, digits: int = 3) -> str:
+    """Compact display of a float: 3 significant digits, '–' for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if digits == 0:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def interval(low, high) -> str:
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
+        return ""
+    return f"[{number(low)}, {number(high)}]"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("tfbench", "report/templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["num"] = number
+    env.globals["ci"] = interval
+    return env
+
+
+def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
+    """Question, factor and reference from the manifest; what the records alone tell otherwise."""
+    entry = (manifest.get("suites") or {}).get(name, {}) if isinstance(manifest.get("suites"), dict) else {}
+    variants = list(dict.fromkeys(runs["variant"].astype(str)))
+    metric_names = runs["metric_name"].dropna().astype(str)
+    metric_name = metric_names.iloc[0] if len(metric_names) else "accuracy"
+    factor = entry.get("factor") or (str(runs["factor"].iloc[0]) if len(runs) else "")
+    return {
+        "name": name,
+        "question": entry.get("question", ""),
+        "factor": factor,
+        "reference": entry.get("reference") or (variants[0] if variants else ""),
+        "metric_name": metric_name,
+        "higher_is_better": metric_name == "accuracy",
+        "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
+    }
+
+
+def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteRecords, common: dict) -> list[dict]:
+    """Write the suite's summary files, figures and page; return its comparison rows for the index."""
+    table = tables.comparison_table(
+        suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"]
+    )
+    tables.write_summary(folder, table, title=info["name"])
+    rows = table.to_dict("records")
+    figures = []
+    if not suite_records.layers.empty:
+        figure_folder = folder / "figures"
+        figure_folder.mkdir(exist_ok=True)
+        for key, figure in plots.suite_figures(suite_records, info["metric_name"]).items():
+            plots.save(figure, figure_folder / f"{key}.png")
+            figures.append({"name": key, "src": f"figures/{key}.png", "caption": FIGURE_CAPTIONS.get(key, key)})
+    page = env.get_template("suite.html").render(**info, **common, root="../", rows=rows, figures=figures)
+    records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
+    return rows
+
+
+def monitor_cost(manifest: dict) -> str:
+    mode = manifest.get("monitor", "standard")
+    return (
+        f"per-layer statistics in '{mode}' mode; measured on a 10x64 MLP, 'standard' costs about 2 % of the "
+        "training steps per second and 'full' about 16 % (pytest tests/bench --benchmark-only -m bench)"
+    )
+
+
+def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
+    """Everything for one suite, from its folder alone: the unit of work of a report worker."""
+    suite_records = records.read_suite(out / name)
+    info = suite_info(name, manifest, suite_records.runs)
+    rows = render_suite(environment(), out / name, info, suite_records, common)
+    return {**info, "rows": rows, "best": next((row for row in rows if row.get("best")), None)}
+
+
+def _render_all(out: Path, names: list[str], manifest: dict, common: dict) -> list[dict]:
+    """Suites render in parallel processes: drawing figures is CPU-bound Python (matplotlib), so
+    threads would share one core. Workers are spawned, not forked, because the parent of a `run`
+    holds TensorFlow's threads, which a fork does not carry over safely."""
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers < 2:
+        return [_render_suite_folder(out, name, manifest, common) for name in names]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        jobs = [pool.submit(_render_suite_folder, out, name, manifest, common) for name in names]
+        return [job.result() for job in jobs]
+
+
+def write_report(out) -> Path:
+    """Render every page of the run folder `out`; returns the path of its index.html."""
+    from tfbench import __version__
+
+    out = Path(out)
+    names = records.suite_names(out)  # validates the folder before anything is written
+    manifest = records.read_manifest(out)
+    common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
+    cards = _render_all(out, names, manifest, common)
+    page = environment().get_template("index.html").render(
+        **common, root="", cards=cards, manifest=manifest, monitor_cost=monitor_cost(manifest)
+    )
+    index = out / "index.html"
+    records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
+    return index

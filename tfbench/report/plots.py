@@ -1,0 +1,267 @@
+"""The figures of a suite's report (DESIGN §5-§6 records in, matplotlib Figures out).
+
+Every function takes the records' DataFrames and returns a new `matplotlib.figure.Figure` that is
+not registered with pyplot, so nothing global is kept and nothing needs closing. Norms drawn on a
+log scale are averaged over seeds geometrically (mean of log10), which is what a log axis shows;
+NaN, ±inf and non-positive values are left out of log-scaled quantities. Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import Formatter, LogLocator  # noqa: E402
+
+from tfbench.records import atomic_write  # noqa: E402
+
+DEPTH_LABEL = "layer depth (1 = input side)"
+STEP_LABEL = "optimizer step"
+GRAD_LABEL = "kernel gradient L2 norm"
+METRIC_LABELS = {"accuracy": "validation accuracy (fraction)", "mae": "validation MAE (target units)"}
+MAX_COLUMNS = 4
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+FIGURE_NAMES = ("gradient_vs_depth", "gradient_heatmap", "training_curves", "update_ratio", "delta_and_units")
+
+
+def variant_palette(variants: list[str]) -> dict[str, tuple]:
+    """Seaborn's colorblind palette, one color per variant in the given order (cycled past ten)."""
+    colors = sns.color_palette("colorblind", 10)
+    return {variant: tuple(color) for variant, color in zip(variants, itertools.cycle(colors))}
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    # No layout engine: constrained layout doubled the time of a report; fixed spacing plus
+    # save()'s tight bounding box is enough for these regular grids.
+    return Figure(figsize=(width, height))
+
+
+def _grid(count: int, panel_w: float = 3.6, panel_h: float = 2.8, **options):
+    """A figure with one panel per item, at most MAX_COLUMNS wide; unused panels are removed."""
+    columns = max(1, min(MAX_COLUMNS, count))
+    rows = max(1, -(-count // columns))
+    figure = _new_figure(panel_w * columns + 1.0, panel_h * rows + 0.4)
+    spacing = {"wspace": 0.12, "hspace": 0.55}
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False, gridspec_kw=spacing, **options)).ravel()
+    for ax in axes[count:]:
+        ax.remove()
+    return figure, list(axes[:count])
+
+
+def _log_mean(table: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """Mean over seeds of log10(column) by `keys`; NaN where no seed has a finite positive value."""
+    values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(values)
+    logs[~np.isfinite(logs)] = np.nan
+    return pd.Series(logs, index=table.index).groupby([table[k] for k in keys]).mean()
+
+
+def _last_steps(layers: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each run's last recorded step (diverged runs end early)."""
+    last = layers.groupby(["variant", "seed"])["step"].transform("max")
+    return layers[layers["step"] == last]
+
+
+def _variant_lines(ax, table: pd.DataFrame, column: str, palette: dict, log: bool) -> None:
+    """One line per variant of `column` against depth, averaged over seeds."""
+    if log:
+        means = 10 ** _log_mean(table, ["variant", "depth"], column).dropna()
+    else:
+        kept = table[np.isfinite(pd.to_numeric(table[column], errors="coerce"))]
+        means = kept.groupby(["variant", "depth"])[column].mean()
+    for variant, color in palette.items():
+        if variant in means.index.get_level_values(0):
+            line = means.xs(variant, level=0).sort_index()
+            ax.plot(line.index, line.to_numpy(), marker="o", markersize=3, color=color, label=variant)
+    if log:
+        _log_y(ax)
+    ax.set_xlabel(DEPTH_LABEL)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+def _log_y(ax) -> None:
+    """Log y axis with plain-text labels (10⁻³): mathtext tick labels were a large part of a save's time."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(_PowerFormatter())
+    ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))  # falls back to linear ticks in a narrow range
+    ax.yaxis.set_minor_formatter(_PowerFormatter())
+
+
+class _PowerFormatter(Formatter):
+    """10ⁿ at decades; other ticks labelled (2×10⁻³) only when the axis spans about a decade or less."""
+
+    def __call__(self, value, pos=None) -> str:
+        if not (np.isfinite(value) and value > 0):
+            return ""
+        exponent = int(np.floor(np.log10(value) + 1e-9))
+        mantissa = value / 10.0**exponent
+        power = "10" + str(exponent).translate(SUPERSCRIPTS)
+        if abs(mantissa - 1) < 1e-6:
+            return power
+        low, high = sorted(self.axis.get_view_interval())
+        return f"{mantissa:.2g}×{power}" if low > 0 and high / low < 20 else ""
+
+
+def _legend(ax, source=None) -> None:
+    """A variant legend right of `ax`, listing the lines of `source` (default `ax`)."""
+    handles, labels = (source or ax).get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, title="variant", fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
+
+
+def gradient_vs_depth(layers: pd.DataFrame, palette: dict) -> Figure:
+    """(a) Kernel gradient norm against depth, at step 0 and at each run's last recorded step."""
+    figure = _new_figure(10, 3.8)
+    first, last = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
+    _variant_lines(first, layers[layers["step"] == 0], "kernel_grad_norm", palette, log=True)
+    _variant_lines(last, _last_steps(layers), "kernel_grad_norm", palette, log=True)
+    first.set_title("at initialization (step 0)")
+    last.set_title("at the last recorded step")
+    first.set_ylabel(GRAD_LABEL)
+    _legend(last, source=first)
+    return figure
+
+
+def gradient_heatmaps(layers: pd.DataFrame, variants: list[str]) -> Figure:
+    """(b) log10 kernel gradient norm by depth and step, one panel per variant, one shared color scale."""
+    figure, axes = _grid(len(variants), sharey=True)
+    logs = {}
+    for variant in variants:
+        means = _log_mean(layers[layers["variant"] == variant], ["depth", "step"], "kernel_grad_norm")
+        logs[variant] = means.unstack("step").sort_index() if len(means) else None
+    finite = [grid.to_numpy() for grid in logs.values() if grid is not None]
+    values = np.concatenate([v[np.isfinite(v)] for v in finite]) if finite else np.array([])
+    norm = Normalize(*(values.min(), values.max()) if values.size else (-1.0, 1.0))
+    for ax, variant in zip(axes, variants, strict=True):
+        ax.set_title(variant, fontsize="medium")
+        grid = logs[variant]
+        if grid is None:
+            ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes)
+            continue
+        steps, depths = grid.columns.to_numpy(float), grid.index.to_numpy(float)
+        ax.pcolormesh(_edges(steps), _edges(depths), np.ma.masked_invalid(grid.to_numpy(float)),
+                      cmap="viridis", norm=norm, shading="flat")  # fmt: skip
+        ax.set_xlabel(STEP_LABEL)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+    if axes:
+        axes[0].set_ylabel(DEPTH_LABEL)
+        colorbar = figure.colorbar(ScalarMappable(norm=norm, cmap="viridis"), ax=axes, shrink=0.9)
+        colorbar.set_label(f"log10 {GRAD_LABEL}")
+    return figure
+
+
+def _edges(centers: np.ndarray) -> np.ndarray:
+    """Cell edges around sorted centers (unevenly recorded steps keep their true positions)."""
+    if centers.size == 1:
+        return np.array([centers[0] - 0.5, centers[0] + 0.5])
+    middle = (centers[1:] + centers[:-1]) / 2
+    return np.concatenate([[2 * centers[0] - middle[0]], middle, [2 * centers[-1] - middle[-1]]])
+
+
+def training_curves(steps: pd.DataFrame, palette: dict, metric_name: str) -> Figure:
+    """(c) Training loss and validation metric against step: mean over seeds, band mean ± 1.96 SE (≈95 %).
+
+    A normal-approximation band, not a bootstrap: deterministic, and the bootstrap was most of the time.
+    """
+    figure = _new_figure(10, 3.8)
+    loss_ax, metric_ax = figure.subplots(1, 2, gridspec_kw={"wspace": 0.3})
+    loss = _seed_lines(loss_ax, steps, "loss", palette)
+    values = loss["loss"].to_numpy(float)
+    if values.size and (values > 0).all() and values.max() / values.min() > 100:
+        _log_y(loss_ax)
+    loss_ax.set(title="training loss", xlabel=STEP_LABEL, ylabel="training loss (batch mean)")
+    _seed_lines(metric_ax, steps, "val_metric", palette, marker="o", markersize=4)
+    metric_ax.set(title="held-out metric", xlabel=STEP_LABEL,
+                  ylabel=METRIC_LABELS.get(metric_name, f"validation {metric_name}"))  # fmt: skip
+    _legend(metric_ax, source=loss_ax if loss_ax.get_lines() else metric_ax)
+    return figure
+
+
+def _seed_lines(ax, steps: pd.DataFrame, column: str, palette: dict, **style) -> pd.DataFrame:
+    """Seaborn mean line and band over seeds per variant; the lines are labelled with their variant."""
+    kept = steps[np.isfinite(pd.to_numeric(steps[column], errors="coerce")) & steps["variant"].isin(list(palette))]
+    if len(kept):
+        sns.lineplot(data=kept, x="step", y=column, hue="variant", hue_order=list(palette), palette=palette,
+                     errorbar=("se", 1.96), legend=False, ax=ax, **style)  # fmt: skip
+        present = [variant for variant in palette if variant in set(kept["variant"])]
+        for line, variant in zip(ax.get_lines(), present, strict=True):  # seaborn draws in hue order
+            line.set_label(variant)
+    return kept
+
+
+def update_ratios(layers: pd.DataFrame, variants: list[str]) -> Figure:
+    """(d) ‖ΔW‖ / ‖W‖ against step, one panel per variant, one line per depth."""
+    figure, axes = _grid(len(variants), sharey=True)
+    depths = pd.to_numeric(layers["depth"], errors="coerce").dropna()
+    norm = Normalize(float(depths.min()), float(depths.max())) if len(depths) else Normalize(1, 2)
+    cmap = plt.get_cmap("viridis")
+    for ax, variant in zip(axes, variants, strict=True):
+        ax.set_title(variant, fontsize="medium")
+        means = _log_mean(layers[layers["variant"] == variant], ["depth", "step"], "update_ratio").dropna()
+        if not len(means):
+            ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes)
+            continue
+        for depth, line in (10**means).groupby(level=0):
+            ax.plot(line.index.get_level_values(1), line.to_numpy(), color=cmap(norm(depth)), linewidth=1)
+        _log_y(ax)
+        ax.set_xlabel(STEP_LABEL)
+    if axes:
+        axes[0].set_ylabel("‖ΔW‖ / ‖W‖ (update / weight)")
+        colorbar = figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, shrink=0.9)
+        colorbar.set_label(DEPTH_LABEL)
+    return figure
+
+
+def delta_and_units(layers: pd.DataFrame, palette: dict) -> Figure:
+    """(e) δ norm, dead fraction and (for bounded activations) saturated fraction against depth at step 0."""
+    start = layers[layers["step"] == 0]
+    saturation = pd.to_numeric(start["saturated_fraction"], errors="coerce")
+    panels = [("act_grad_norm", "δ = dL/dz L2 norm", True, "backpropagated signal δ"),
+              ("dead_fraction", "dead units (fraction)", False, "dead units")]  # fmt: skip
+    if saturation.notna().any():
+        panels.append(("saturated_fraction", "saturated outputs (fraction)", False, "saturated units"))
+    figure = _new_figure(4.2 * len(panels) + 1.5, 3.8)
+    axes = figure.subplots(1, len(panels), gridspec_kw={"wspace": 0.35})
+    for ax, (column, label, log, title) in zip(axes, panels, strict=True):
+        _variant_lines(ax, start, column, palette, log=log)
+        ax.set(ylabel=label, title=f"{title} at step 0")
+        if not log:
+            ax.set_ylim(-0.03, 1.03)
+    _legend(axes[-1], source=axes[0])  # the δ panel has every variant; saturation only bounded ones
+    return figure
+
+
+def save(figure: Figure, path: str | Path) -> None:
+    """Write the figure as a PNG (dpi 100, tight bounding box), atomically."""
+    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, bbox_inches="tight"))
+
+
+def suite_figures(records, metric_name: str) -> dict[str, Figure]:
+    """The five figures of one suite's records (a SuiteRecords), by name."""
+    variants = _variants(records)
+    palette = variant_palette(variants)
+    return {
+        "gradient_vs_depth": gradient_vs_depth(records.layers, palette),
+        "gradient_heatmap": gradient_heatmaps(records.layers, variants),
+        "training_curves": training_curves(records.steps, palette, metric_name),
+        "update_ratio": update_ratios(records.layers, variants),
+        "delta_and_units": delta_and_units(records.layers, palette),
+    }
+
+
+def _variants(records) -> list[str]:
+    """Variants in the order of runs.csv (the suite's level order), then any only the other tables name."""
+    names = [*records.runs["variant"], *records.steps["variant"], *records.layers["variant"]]
+    return list(dict.fromkeys(str(name) for name in names))

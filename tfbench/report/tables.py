@@ -1,0 +1,335 @@
+"""The comparison table of one suite (DESIGN §6–§7): per variant, mean and 95 % bootstrap CI across seeds
+of the final metric, final loss, log10 gradient ratio and steps/s; the paired difference against the
+suite's reference level on the same seeds; the verdicts with the layer and step that triggered them.
+
+Also written as DIR/<suite>/summary.csv and summary.md (markdown, for a PR comment).
+
+Which runs count where:
+- a *failed* run (status 'failed') counts in `failed` and is excluded from every statistic and verdict;
+- a *diverged* run counts in `diverged`; its final metric and loss are NaN and so drop out of those means
+  and CIs, while its step-0 gradient ratio and steps/s (finite) stay in theirs;
+- every statistic is over the finite values only: a log10 gradient ratio of −inf (a gradient that vanished
+  completely) is left out of the mean and said so by the verdict instead.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from tfbench import verdict as verdicts
+from tfbench.records import atomic_write
+
+STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "steps_per_s")  # runs.csv columns summarised
+TABLE_COLUMNS = (
+    "variant", "level", "seeds", "diverged", "failed",
+    *(f"{name}_{part}" for name in STATISTICS for part in ("mean", "low", "high")),
+    "diff_vs_reference_mean", "diff_vs_reference_low", "diff_vs_reference_high",
+    "verdict", "verdict_end", "verdict_trigger", "verdict_end_trigger", "best",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- statistics
+
+
+def bootstrap_ci(values, confidence=0.95, resamples=10_000, seed=0) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of the finite values and its percentile bootstrap interval.
+
+    `resamples` samples of the same size are drawn with replacement (numpy Generator(seed), so the
+    interval is deterministic), and low/high are the (1 − confidence)/2 and (1 + confidence)/2 quantiles
+    of their means. NaN and ±inf are dropped first. With no value left the result is (nan, nan, nan);
+    with one value it is (value, nan, nan): a single seed has no spread to resample, so no interval is
+    claimed rather than a zero-width one.
+    """
+    data = np.asarray(values, dtype=float).ravel()
+    data = data[np.isfinite(data)]
+    n = data.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(data.mean())
+    if n == 1:
+        return mean, math.nan, math.nan
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence!r} is invalid: expected a fraction between 0 and 1")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    means = data[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return mean, float(low), float(high)
+
+
+def _usable(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs that enter statistics: every run but the failed ones."""
+    if "status" not in runs.columns:
+        return runs
+    return runs[runs["status"].astype(str) != "failed"]
+
+
+def paired_differences(runs: pd.DataFrame, column: str, reference: str) -> pd.DataFrame:
+    """Per (variant, seed) recorded for both the variant and the reference: value − the reference's value
+    on the same seed.
+
+    Columns variant, seed, value, reference_value, difference; variants in the order of runs, seeds
+    ascending. A seed missing from the reference (or from the variant) is dropped; failed runs count as
+    missing. The reference itself is not listed. A NaN value (a diverged run's final metric) gives a NaN
+    difference, left for the caller to drop.
+    """
+    usable = _usable(runs).assign(variant=lambda t: t["variant"].astype(str))
+    base = usable.loc[usable["variant"] == str(reference), ["seed", column]]
+    base = base.drop_duplicates("seed", keep="last").rename(columns={column: "reference_value"})
+    others = usable.loc[usable["variant"] != str(reference), ["variant", "seed", column]].rename(
+        columns={column: "value"}
+    )
+    paired = others.merge(base, on="seed", how="inner")
+    order = {label: i for i, label in enumerate(dict.fromkeys(usable["variant"]))}
+    paired = paired.assign(_order=paired["variant"].map(order)).sort_values(["_order", "seed"], kind="stable")
+    paired["difference"] = paired["value"].astype(float) - paired["reference_value"].astype(float)
+    return paired.drop(columns="_order").reset_index(drop=True)[
+        ["variant", "seed", "value", "reference_value", "difference"]
+    ]
+
+
+def _most_common(labels: pd.Series) -> str:
+    """The most common label; a tie goes to the one the earliest run (lowest seed) has."""
+    labels = labels.dropna().astype(str)
+    labels = labels[labels != ""]
+    if labels.empty:
+        return ""
+    counts = labels.value_counts()
+    tied = set(counts[counts == counts.max()].index)
+    return next(label for label in labels if label in tied)
+
+
+# --------------------------------------------------------------------------------------------- triggers
+
+
+def _decades(ratio: float) -> str:
+    if math.isfinite(ratio):
+        return f"10^{ratio:+.1f}"
+    return "10^-inf" if ratio < 0 else "10^+inf"
+
+
+def _layer(row) -> str:
+    return f"{row['layer']} (depth {int(row['depth'])})"
+
+
+def verdict_trigger(layers_of_one_run: pd.DataFrame, verdict: str, step: int) -> str:
+    """A sentence naming the layer and step that triggered `verdict`, from one run's layers rows.
+
+    vanishing / exploding / healthy: the ratio that decided at `step` (kernel or δ, the larger magnitude,
+    as verdict.judge does), between the first layer and the last hidden layer, e.g.
+    "dense_1 (depth 1) at step 0: kernel gradient 10^-5.3 of dense_10's (beyond ±2 decades)".
+    diverged: the first recorded step with non-finite gradients and the layer with the most non-finite
+    entries (then the largest gradient entry); when no gradient is non-finite, the run's last recorded
+    step (records end where a run diverged) and the layer with the largest gradient entry.
+    """
+    return _describe(layers_of_one_run, verdict, step)
+
+
+def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None) -> str:
+    of_seed = "" if seed is None else f" of seed {seed}"
+    if verdict == "diverged":
+        return _divergence_trigger(rows, of_seed)
+    at_step = rows[rows["step"] == step] if not rows.empty else rows
+    if at_step.empty:
+        return f"no layer records at step {step}{of_seed}"
+    kernel_ratio, delta_ratio = verdicts.gradient_ratios(at_step)
+    by_depth = at_step.sort_values("depth", kind="stable").drop_duplicates("depth")
+    first = by_depth.iloc[0]
+    last_depth = max(first["depth"], by_depth["depth"].max() - 1)  # the output layer is depth + 1
+    last = by_depth[by_depth["depth"] == last_depth].iloc[0]
+    candidates = [(abs(r), r, name) for r, name in ((kernel_ratio, "kernel"), (delta_ratio, "δ")) if not math.isnan(r)]
+    if not candidates:
+        return (
+            f"{_layer(first)} at step {step}{of_seed}: no gradient signal at {first['layer']} or {last['layer']} "
+            "to compare"
+        )
+    _, ratio, name = max(candidates)
+    bound = verdicts.DECADES
+    within = -bound <= ratio <= bound
+    judged = f"within ±{bound:g} decades" if within else f"beyond ±{bound:g} decades"
+    return f"{_layer(first)} at step {step}{of_seed}: {name} gradient {_decades(ratio)} of {last['layer']}'s ({judged})"
+
+
+def _divergence_trigger(rows: pd.DataFrame, of_seed: str = "") -> str:
+    if rows.empty:
+        return f"no finite step recorded{of_seed}"
+    nonfinite = rows["nonfinite"].fillna(0)
+    measured = rows[["kernel_grad_norm", "act_grad_norm", "grad_max_abs"]].astype(float)
+    bad = (nonfinite > 0) | ~np.isfinite(measured).all(axis=1)
+    # a non-finite largest entry is the largest of all
+    size = rows["grad_max_abs"].astype(float).fillna(np.inf)
+    ranked = rows.assign(_nonfinite=nonfinite, _size=size)
+    if bad.any():
+        step = int(rows.loc[bad, "step"].min())
+        at_step = ranked[ranked["step"] == step].sort_values(["_nonfinite", "_size"], ascending=False, kind="stable")
+        worst = at_step.iloc[0]
+        count = int(worst["_nonfinite"])
+        what = f"{count} non-finite gradient entries" if count else "non-finite gradient norm"
+        return f"{_layer(worst)} at step {step}{of_seed}: {what}, the first non-finite gradients of the run"
+    step = int(rows["step"].max())
+    worst = ranked[ranked["step"] == step].sort_values("_size", ascending=False, kind="stable").iloc[0]
+    return (
+        f"{_layer(worst)} at step {step}{of_seed}: the run's last recorded step (loss non-finite or beyond "
+        f"{verdicts.DIVERGENCE_LOSS_FACTOR:g}x its start), largest gradient entry {worst['_size']:.2g}"
+    )
+
+
+def _trigger(runs: pd.DataFrame, layers: pd.DataFrame, column: str, label: str) -> str:
+    """The trigger sentence of the first seed whose `column` verdict is `label`."""
+    if not label:
+        return ""
+    matching = runs[runs[column].astype(str) == label]
+    if matching.empty or layers.empty:
+        return ""
+    seed = matching["seed"].iloc[0]
+    own = layers[(layers["variant"].astype(str) == str(matching["variant"].iloc[0])) & (layers["seed"] == seed)]
+    step = 0 if column == "verdict" or own.empty else int(own["step"].max())
+    return _describe(own, label, step, seed=seed)
+
+
+# --------------------------------------------------------------------------------------------- table
+
+
+def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, higher_is_better: bool) -> pd.DataFrame:
+    """One row per variant, in the order variants first appear in `runs`.
+
+    seeds: runs recorded for the variant (any status); diverged / failed: how many of them. Failed runs
+    are excluded from every statistic and verdict; diverged runs' NaN final metric and loss are excluded
+    from those means and CIs (the other statistics keep them). `<stat>_mean/_low/_high` is bootstrap_ci
+    over seeds. `diff_vs_reference_*`: paired final-metric differences against `reference` on the same
+    seeds (NaN on the reference's own row). verdict / verdict_end: the most common over seeds (a tie goes
+    to the earliest seed's), with `verdict_trigger` / `verdict_end_trigger` naming the layer and step that
+    triggered it in the first seed that has it. best: the variant with the best final_metric_mean
+    (highest when higher_is_better, else lowest; NaN never best; a tie goes to the first).
+    """
+    runs = runs.assign(variant=runs["variant"].astype(str))
+    layers = layers if layers is not None else pd.DataFrame(columns=["variant", "seed", "step"])
+    differences = paired_differences(runs, "final_metric", reference)
+    status = runs["status"].astype(str) if "status" in runs.columns else pd.Series("ok", index=runs.index)
+    rows = []
+    for label in dict.fromkeys(runs["variant"]):
+        own = runs[runs["variant"] == label].sort_values("seed", kind="stable")
+        usable = _usable(own)
+        row = {
+            "variant": label,
+            "level": own["level"].iloc[0] if "level" in own.columns else label,
+            "seeds": int(len(own)),
+            "diverged": int((status[own.index] == "diverged").sum()),
+            "failed": int((status[own.index] == "failed").sum()),
+        }
+        for name in STATISTICS:
+            values = usable[name] if name in usable.columns else []
+            row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = bootstrap_ci(values)
+        if label == str(reference):
+            diff = (math.nan, math.nan, math.nan)
+        else:
+            diff = bootstrap_ci(differences.loc[differences["variant"] == label, "difference"])
+        row["diff_vs_reference_mean"], row["diff_vs_reference_low"], row["diff_vs_reference_high"] = diff
+        for column in ("verdict", "verdict_end"):
+            row[column] = _most_common(usable[column]) if column in usable.columns else ""
+            row[f"{column}_trigger"] = _trigger(usable, layers, column, row[column])
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "best"])
+    table["best"] = False
+    means = table["final_metric_mean"].astype(float)
+    if means.notna().any():
+        best = means.idxmax() if higher_is_better else means.idxmin()
+        table.loc[best, "best"] = True
+    table.attrs["reference"] = str(reference)
+    return table
+
+
+# --------------------------------------------------------------------------------------------- files
+
+SUMMARY_MD = jinja2.Template(
+    """\
+### {{ title }}
+
+| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio | steps/s | diverged |
+|---|---|---|---|---|---|---|
+{% for row in rows -%}
+| {{ row | join(" | ") }} |
+{% endfor %}
+{%- if triggers %}
+{% for line in triggers -%}
+- {{ line }}
+{% endfor %}
+{%- endif %}""",
+    keep_trailing_newline=True,
+)
+
+
+def _number(value, signed: bool = False) -> str:
+    """Compact: three significant digits, no exponent between 0.001 and 1e6; NaN -> '–'."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return ("+" if signed and value > 0 else "") + ("inf" if value > 0 else "-inf")
+    sign = "+" if signed else ""
+    magnitude = abs(value)
+    if magnitude >= 1e6 or (0 < magnitude < 1e-3):
+        return f"{value:{sign}.2e}"
+    if magnitude >= 100:
+        return f"{value:{sign}.0f}"
+    digits = max(0, 2 - int(math.floor(math.log10(magnitude)))) if magnitude else 3
+    return f"{value:{sign}.{digits}f}"
+
+
+def _with_ci(row, prefix: str, signed: bool = False) -> str:
+    mean, low, high = row[f"{prefix}_mean"], row[f"{prefix}_low"], row[f"{prefix}_high"]
+    text = _number(mean, signed)
+    if text != "–" and not (pd.isna(low) or pd.isna(high)):
+        text += f" [{_number(low, signed)}, {_number(high, signed)}]"
+    return text
+
+
+def _cell(text) -> str:
+    text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    return text.replace("|", "\\|").replace("\n", " ") or "–"
+
+
+def summary_markdown(table: pd.DataFrame, title: str) -> str:
+    """The comparison table as markdown, one row per variant, triggers listed under it."""
+    rows, triggers = [], []
+    reference = table.attrs.get("reference")  # set by comparison_table; a table read back from csv has none
+    for _, row in table.iterrows():
+        name = _cell(row["variant"])
+        verdict = _cell(row.get("verdict"))
+        if _cell(row.get("verdict_end")) not in ("–", verdict):
+            verdict += f" → {_cell(row['verdict_end'])}"
+        diverged = f"{int(row['diverged'])}/{int(row['seeds'])}"
+        if int(row.get("failed", 0)):
+            diverged += f" ({int(row['failed'])} failed)"
+        rows.append([  # the columns of SUMMARY_MD's header, in order
+            f"**{name}**" if bool(row.get("best")) else name,
+            verdict,
+            _with_ci(row, "final_metric"),
+            "reference" if str(row["variant"]) == reference else _with_ci(row, "diff_vs_reference", signed=True),
+            _with_ci(row, "log10_grad_ratio", signed=True),
+            _number(row["steps_per_s_mean"]),
+            diverged,
+        ])  # fmt: skip
+        for column in ("verdict", "verdict_end"):
+            trigger = row.get(f"{column}_trigger")
+            if isinstance(trigger, str) and trigger and (column == "verdict" or row["verdict_end"] != row["verdict"]):
+                when = "at the end" if column == "verdict_end" else "at the start"
+                triggers.append(f"{name}, {_cell(row[column])} {when}: {_cell(trigger)}")
+    return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers)
+
+
+def write_summary(folder: Path, table: pd.DataFrame, title: str) -> None:
+    """Write folder/summary.csv (every column) and folder/summary.md (for a PR comment), each atomically."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = summary_markdown(table, title)
+    atomic_write(folder / "summary.csv", lambda temp: table.to_csv(temp, index=False))
+    atomic_write(folder / "summary.md", lambda temp: Path(temp).write_text(markdown, encoding="utf-8"))
