@@ -136,8 +136,10 @@ def write_report(out) -> Path:
     manifest = records.read_manifest(out)
     common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
     cards = _render_all(out, names, manifest, common)
-    page = environment().get_template("index.html").render(
-        **common, root="", cards=cards, manifest=manifest, monitor_cost=monitor_cost(manifest)
+    page = (
+        environment()
+        .get_template("index.html")
+        .render(**common, root="", cards=cards, manifest=manifest, monitor_cost=monitor_cost(manifest))
     )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
