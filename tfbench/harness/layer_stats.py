@@ -59,26 +59,21 @@ class ShapeGroups:
         return values if self.inverse is None else tf.gather(values, self.inverse)
 
 
-def _inner_axes(stack) -> list[int]:
-    return list(range(1, stack.shape.rank))
+# Reductions of one stack [k, ...] of equal-shaped tensors to k values (see ShapeGroups.reduce).
+def sum_of_squares(stack, members):
+    return monitor.sum_of_squares(stack, leading=1)
 
 
-def sum_of_squares(stack, members=None) -> tf.Tensor:
-    return tf.reduce_sum(tf.square(stack), axis=_inner_axes(stack))
+def max_abs(stack, members):
+    return monitor.max_abs(stack, leading=1)
 
 
-def max_abs(stack, members=None) -> tf.Tensor:
-    return tf.reduce_max(tf.abs(stack), axis=_inner_axes(stack))
+def nonfinite_count(stack, members):
+    return monitor.count_nonfinite(stack, leading=1)
 
 
-def nonfinite_count(stack, members=None) -> tf.Tensor:
-    return tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(stack)), tf.float32), axis=_inner_axes(stack))
-
-
-def dead_fraction(stack, members=None) -> tf.Tensor:
-    """[k, batch, ..., units] -> fraction of units whose outputs are all 0 (zero Euclidean norm)."""
-    peaks = tf.math.reduce_euclidean_norm(stack, axis=list(range(1, stack.shape.rank - 1)))
-    return tf.reduce_mean(tf.cast(tf.equal(peaks, 0.0), tf.float32), axis=1)
+def dead_fraction(stack, members):
+    return monitor.dead_fraction(stack, leading=1)
 
 
 class LayerStats:
@@ -170,12 +165,6 @@ class LayerStats:
         return columns
 
     def _saturated_fraction(self, stack, members) -> tf.Tensor:
-        """Per stacked layer, the fraction of outputs within the margin of its activation's bounds
-        (0 for unbounded layers, replaced by NaN afterwards)."""
-        margin = monitor.SATURATION_MARGIN * (self.high[members] - self.low[members])
-        shape = [-1] + [1] * (stack.shape.rank - 1)
-        near = tf.logical_or(
-            stack <= tf.reshape(self.low[members] + margin, shape),
-            stack >= tf.reshape(self.high[members] - margin, shape),
-        )
-        return tf.reduce_mean(tf.cast(near, tf.float32), axis=_inner_axes(stack))
+        """Per stacked layer, the fraction of outputs near its activation's bounds (0 for unbounded
+        layers, whose NaN bounds compare false; replaced by NaN afterwards)."""
+        return monitor.saturated_fraction(stack, self.low[members], self.high[members], leading=1)

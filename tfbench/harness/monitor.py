@@ -6,6 +6,7 @@ forms and brute-force tape computations. Every result is a float32 scalar.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from tfbench.schema import LAYER_COLUMNS, STEP_COLUMNS  # noqa: F401  (the harness writes them in this order)
@@ -26,13 +27,28 @@ def global_norm(tensors) -> tf.Tensor:
     return tf.sqrt(tf.add_n([squared_norm(t) for t in tensors]))
 
 
-def max_abs(tensor) -> tf.Tensor:
-    return tf.reduce_max(tf.abs(tf.cast(tensor, tf.float32)))
+# `leading` is the number of leading axes kept: 0 reduces one tensor to a scalar; 1 reduces a stack
+# [k, ...] of k equal-shaped tensors (one per layer) to k values, which is how the harness calls them.
 
 
-def count_nonfinite(tensor) -> tf.Tensor:
+def _axes(tensor, leading: int) -> list[int]:
+    return list(range(leading, tensor.shape.rank))
+
+
+def max_abs(tensor, leading: int = 0) -> tf.Tensor:
+    tensor = tf.convert_to_tensor(tensor, tf.float32)
+    return tf.reduce_max(tf.abs(tensor), axis=_axes(tensor, leading))
+
+
+def count_nonfinite(tensor, leading: int = 0) -> tf.Tensor:
     """Number of NaN or ±Inf entries."""
-    return tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(tensor)), tf.float32))
+    tensor = tf.convert_to_tensor(tensor, tf.float32)
+    return tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(tensor)), tf.float32), axis=_axes(tensor, leading))
+
+
+def sum_of_squares(tensor, leading: int = 0) -> tf.Tensor:
+    tensor = tf.convert_to_tensor(tensor, tf.float32)
+    return tf.reduce_sum(tf.square(tensor), axis=_axes(tensor, leading))
 
 
 def update_ratio(new, old) -> tf.Tensor:
@@ -40,19 +56,28 @@ def update_ratio(new, old) -> tf.Tensor:
     return l2_norm(tf.cast(new, tf.float32) - tf.cast(old, tf.float32)) / l2_norm(old)
 
 
-def dead_fraction(activated) -> tf.Tensor:
-    """Fraction of units (last axis) whose output is exactly 0 for every example and position."""
-    activated = tf.reshape(activated, [-1, tf.shape(activated)[-1]])
-    dead = tf.reduce_all(tf.equal(activated, 0.0), axis=0)
-    return tf.reduce_mean(tf.cast(dead, tf.float32))
+def unit_peaks(activated, leading: int = 0) -> tf.Tensor:
+    """Euclidean norm of each unit's outputs (last axis) over the batch and any spatial or time
+    axes, in one op; a unit is dead exactly when it is 0. (Outputs below 1e-19 in magnitude square
+    to 0 in float32 and count as 0: far below anything that carries signal.)"""
+    activated = tf.convert_to_tensor(activated, tf.float32)
+    return tf.math.reduce_euclidean_norm(activated, axis=list(range(leading, activated.shape.rank - 1)))
 
 
-def saturated_fraction(activated, low: float, high: float) -> tf.Tensor:
-    """Fraction of activated outputs within SATURATION_MARGIN of the range [low, high] from a bound."""
+def dead_fraction(activated, leading: int = 0) -> tf.Tensor:
+    """Fraction of units (last axis) whose output is 0 for every example and position."""
+    return tf.reduce_mean(tf.cast(tf.equal(unit_peaks(activated, leading), 0.0), tf.float32), axis=-1)
+
+
+def saturated_fraction(activated, low, high, leading: int = 0) -> tf.Tensor:
+    """Fraction of activated outputs within SATURATION_MARGIN of the range [low, high] from a bound.
+    With leading=1, `low` and `high` hold one bound per stacked tensor."""
+    activated = tf.convert_to_tensor(activated, tf.float32)
+    low, high = np.asarray(low, np.float32), np.asarray(high, np.float32)
     margin = SATURATION_MARGIN * (high - low)
-    activated = tf.cast(activated, tf.float32)
-    near = tf.logical_or(activated <= low + margin, activated >= high - margin)
-    return tf.reduce_mean(tf.cast(near, tf.float32))
+    shape = list(low.shape) + [1] * (activated.shape.rank - leading)
+    near = tf.logical_or(activated <= np.reshape(low + margin, shape), activated >= np.reshape(high - margin, shape))
+    return tf.reduce_mean(tf.cast(near, tf.float32), axis=_axes(activated, leading))
 
 
 def batch_metric(y_true, y_pred, task: str) -> tf.Tensor:
@@ -82,11 +107,3 @@ def squared_norms(tensors) -> tf.Tensor:
 def group_sum(values, membership) -> tf.Tensor:
     """Sum of `values` [n] per group, `membership` a [groups, n] 0/1 matrix: shape [groups]."""
     return tf.linalg.matvec(membership, values)
-
-
-def unit_peaks(activated) -> tf.Tensor:
-    """Euclidean norm of each unit's outputs (last axis) over the batch and any spatial or time
-    axes, in one op; a unit is dead exactly when it is 0. (Outputs below 1e-19 in magnitude square
-    to 0 in float32 and count as 0: far below anything that carries signal.)"""
-    activated = tf.convert_to_tensor(activated, tf.float32)
-    return tf.math.reduce_euclidean_norm(activated, axis=list(range(activated.shape.rank - 1)))
