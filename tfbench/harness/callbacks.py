@@ -8,6 +8,9 @@ import time
 import keras
 
 from tfbench import verdict
+from tfbench.schema import STEP_COLUMNS
+
+LOSS, GRAD_NORM = STEP_COLUMNS.index("loss"), STEP_COLUMNS.index("global_grad_norm")
 
 
 class ChunkRecorder(keras.callbacks.Callback):
@@ -39,8 +42,8 @@ class ChunkRecorder(keras.callbacks.Callback):
     def _check_divergence(self, start: int, stop: int) -> None:
         rows = self.model.fetch_steps(start, stop)
         if start == 0:
-            self.start_loss = float(rows[0, 0])
-        bad = verdict.first_divergent_step(rows[:, 0], rows[:, 3], self.start_loss)
+            self.start_loss = float(rows[0, LOSS])
+        bad = verdict.first_divergent_step(rows[:, LOSS], rows[:, GRAD_NORM], self.start_loss)
         if bad is not None:
             self.diverged_at = start + bad
             self.model.stop_training = True
