@@ -7,7 +7,6 @@ interrupted run keeps everything that finished and `--resume` goes on from there
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +95,7 @@ def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose,
                 steps=_concat(state.steps, steps),
                 layers=_concat(state.layers, layers),
             )
-            records.write_suite(folder, _sorted(state, suite, seed_list))
+            records.write_suite(folder, _sorted(state, suite))
             summary.counts[row["status"]] += 1
             if row["status"] == "failed":
                 summary.failures.append(f"{suite.name}/{variant.label} seed {seed}: {row['error']}")
@@ -167,7 +166,7 @@ def _concat(table: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
     return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
 
 
-def _sorted(state: records.SuiteRecords, suite: Suite, seed_list) -> records.SuiteRecords:
+def _sorted(state: records.SuiteRecords, suite: Suite) -> records.SuiteRecords:
     """Rows in suite order (variant as declared, then seed), so records do not depend on run order."""
     order = {v.label: i for i, v in enumerate(suite.variants())}
 
@@ -180,7 +179,3 @@ def _sorted(state: records.SuiteRecords, suite: Suite, seed_list) -> records.Sui
 
     return records.SuiteRecords(runs=sort(state.runs), steps=sort(state.steps, ["step"]),
                                 layers=sort(state.layers, ["step", "depth"]))  # fmt: skip
-
-
-def stderr_log(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
