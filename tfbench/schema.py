@@ -13,4 +13,9 @@ LAYER_COLUMNS = (
     "dead_fraction",
     "saturated_fraction",
 )
+# The metric each task reports (DESIGN §5), and which direction is better: one definition for the
+# harness, the run summary and the report.
+METRIC_FOR_TASK = {"classification": "accuracy", "regression": "mae"}
+HIGHER_IS_BETTER = {"accuracy": True, "mae": False}
+
 STEP_COLUMNS = ("loss", "reg_loss", "metric", "global_grad_norm", "learning_rate")

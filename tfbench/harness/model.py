@@ -16,6 +16,7 @@ from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
 from tfbench.models.network import Network
+from tfbench.schema import METRIC_FOR_TASK
 
 
 class Buffers:
@@ -42,7 +43,7 @@ class MonitoredModel(keras.Model):
         )
         self.task = task
         self.plan = plan
-        self.metric_name = "accuracy" if task == "classification" else "mae"
+        self.metric_name = METRIC_FOR_TASK[task]
         self.layer_slots = self._locate_layers(probes)
         self.buffers = Buffers(plan, len(probes))
         self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, [tuple(p.a.shape) for p in probes])

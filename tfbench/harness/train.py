@@ -17,6 +17,7 @@ from tfbench.data import load_data, train_batches
 from tfbench.harness import monitor
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
+from tfbench.schema import HIGHER_IS_BETTER
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048
@@ -76,7 +77,7 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
     steps_table = _steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
     layers_table = _layers_table(model, plan, last)
     validation = steps_table["val_metric"].dropna()
-    higher_is_better = model.metric_name == "accuracy"
+    higher_is_better = HIGHER_IS_BETTER[model.metric_name]
     diverged = recorder.diverged_at is not None
     finals = steps_table.dropna(subset=["val_loss"]).tail(1)
     return RunResult(

@@ -19,6 +19,7 @@ import pandas as pd
 
 from tfbench import records
 from tfbench.report import plots, tables
+from tfbench.schema import HIGHER_IS_BETTER
 
 FIGURE_CAPTIONS = {
     "gradient_vs_depth": "Kernel gradient norm per layer at initialization and at the end of training (mean over "
@@ -63,7 +64,8 @@ def environment() -> jinja2.Environment:
 
 def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
     """Question, factor and reference from the manifest; what the records alone tell otherwise."""
-    entry = (manifest.get("suites") or {}).get(name, {}) if isinstance(manifest.get("suites"), dict) else {}
+    suites = manifest.get("suites")
+    entry = suites.get(name, {}) if isinstance(suites, dict) else {}
     variants = list(dict.fromkeys(runs["variant"].astype(str)))
     metric_names = runs["metric_name"].dropna().astype(str)
     metric_name = metric_names.iloc[0] if len(metric_names) else "accuracy"
@@ -74,7 +76,7 @@ def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
         "factor": factor,
         "reference": entry.get("reference") or (variants[0] if variants else ""),
         "metric_name": metric_name,
-        "higher_is_better": metric_name == "accuracy",
+        "higher_is_better": HIGHER_IS_BETTER.get(metric_name, True),
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
     }
 
