@@ -47,6 +47,9 @@ def make_parser() -> Parser:
     run.add_argument("--monitor", choices=MONITOR_MODES, default="standard", help="per-layer recording")
     run.add_argument("--resume", action="store_true", help="skip runs already recorded with the same setup")
     run.add_argument("--verbose", action="store_true", help="show Keras' own progress bar")
+    run.add_argument(
+        "--tensorboard", metavar="DIR", help="also write TensorBoard events under DIR/<suite>/<variant>/seed_<n>"
+    )
 
     report = commands.add_parser("report", help="regenerate the HTML pages of a run folder from its records")
     report.add_argument("dir", help="a folder written by 'run' (it holds manifest.json)")
@@ -68,7 +71,8 @@ def cmd_run(args) -> int:
 
     suites = discover(args.targets)
     summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
-                  resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True))  # fmt: skip
+                  resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
+                  tensorboard=args.tensorboard)  # fmt: skip
     counts = summary.counts
     print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip

@@ -44,8 +44,10 @@ def run(
     resume: bool = False,
     verbose: bool = False,
     log=print,
+    tensorboard: str | Path | None = None,
 ) -> RunSummary:
-    """Train every variant of every suite for each seed and write the records under `out`."""
+    """Train every variant of every suite for each seed and write the records under `out`;
+    with `tensorboard`, also TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>."""
     budget = get_profile(profile)
     if monitor not in MONITOR_MODES:
         raise TfbenchError(f"--monitor {monitor!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
@@ -59,7 +61,7 @@ def run(
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary = RunSummary(out=out)
     for suite in suites:
-        _run_suite(suite, budget, seed_list, out / suite.name, monitor, resume, verbose, summary, log)
+        _run_suite(suite, budget, seed_list, out / suite.name, monitor, resume, verbose, summary, log, tensorboard)
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     return summary
@@ -78,7 +80,7 @@ def _earlier_suites(out: Path) -> dict:
     return {name: entry for name, entry in earlier.items() if (out / name / records.RUNS_FILE).is_file()}
 
 
-def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose, summary, log) -> None:
+def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose, summary, log, tensorboard) -> None:
     saved = records.read_suite(folder) if resume and (folder / records.RUNS_FILE).is_file() else None
     state = saved or records.SuiteRecords.empty()
     for seed in seed_list:
@@ -89,7 +91,7 @@ def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose,
                 summary.counts["resumed"] += 1
                 continue
             state = _without(state, variant.label, seed)
-            row, steps, layers = run_variant(suite, variant, setup, seed, monitor, verbose)
+            row, steps, layers = run_variant(suite, variant, setup, seed, monitor, verbose, tensorboard)
             state = records.SuiteRecords(
                 runs=_concat(state.runs, pd.DataFrame([row])),
                 steps=_concat(state.steps, steps),
@@ -102,8 +104,10 @@ def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose,
             log(progress_line(row))
 
 
-def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, verbose: bool = False):
+def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, verbose: bool = False,
+                tensorboard=None):  # fmt: skip
     """Train one (variant, seed): (runs.csv row, steps table, layers table). Failures become rows."""
+    from tfbench.harness.tensorboard import run_directory
     from tfbench.harness.train import train_run  # TensorFlow loads only when something trains
 
     row = {
@@ -112,7 +116,8 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
     }  # fmt: skip
     started = time.perf_counter()
     try:
-        result = train_run(setup, seed, monitor, verbose)
+        events = None if tensorboard is None else run_directory(tensorboard, suite.name, variant.label, seed)
+        result = train_run(setup, seed, monitor, verbose, tensorboard=events)
     except Exception as error:  # isolation: one broken variant is a result row, not a crash
         message = " ".join(str(error).split()) or type(error).__name__
         row.update(status="failed", steps=0, error=f"{type(error).__name__}: {message}"[:500],

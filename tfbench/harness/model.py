@@ -32,41 +32,49 @@ class Buffers:
         self.slots = tf.constant(plan.slots)
 
 
+def locate_layers(probes, variables) -> list[LayerSlots]:
+    """Where each probed layer's kernels and biases sit in `variables`, and its saturation bounds."""
+    index = {id(v): i for i, v in enumerate(variables)}
+    slots = []
+    for probe in probes:
+        weights = probe.layer.trainable_weights
+        kernels = tuple(index[id(v)] for v in weights if "kernel" in v.path.rsplit("/", 1)[-1])
+        biases = tuple(index[id(v)] for v in weights if "bias" in v.path.rsplit("/", 1)[-1])
+        bounds = BOUNDED_ACTIVATIONS.get(probe.activation) if probe.activation else None
+        slots.append(LayerSlots(probe.depth, probe.layer.name, kernels, biases, bounds))
+    return slots
+
+
 class MonitoredModel(keras.Model):
     """Wraps a `Network`; trains like any Keras model and records gradients as it goes."""
 
     def __init__(self, network: Network, plan: RecordPlan, task: str, **kwargs):
         super().__init__(**kwargs)
         probes = network.probes
-        self.net = keras.Model(
+        net = keras.Model(
             network.inputs, [network.outputs, *[p.z for p in probes], *[p.a for p in probes]], name="network"
         )
+        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in probes], plan, task)
+        self.built = True
+
+    def attach_monitor(self, net, probes, activation_shapes: list[tuple], plan: RecordPlan, task: str) -> None:
+        """Monitor `net`, a callable (inputs, training) -> [outputs, *z, *a] over `probes` in forward order."""
+        self.net = net
         self.task = task
         self.plan = plan
         self.metric_name = METRIC_FOR_TASK[task]
-        self.layer_slots = self._locate_layers(probes)
+        self.layer_slots = locate_layers(probes, self.trainable_variables)
         self.buffers = Buffers(plan, len(probes))
-        self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, [tuple(p.a.shape) for p in probes])
+        self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, activation_shapes)
+        self.tensorboard = None  # a harness.tensorboard.TensorBoardWriter when events are asked for
         # Running means for the progress bar and validation; reset by Keras each epoch and evaluate.
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
         self._validate_batch = None
-        self.built = True
 
     @property
     def metrics(self):
         return [self.loss_tracker, self.metric_tracker]
-
-    def _locate_layers(self, probes) -> list[LayerSlots]:
-        index = {id(v): i for i, v in enumerate(self.trainable_variables)}
-        slots = []
-        for probe in probes:
-            weights = probe.layer.trainable_weights
-            kernels = tuple(index[id(v)] for v in weights if "kernel" in v.path.rsplit("/", 1)[-1])
-            biases = tuple(index[id(v)] for v in weights if "bias" in v.path.rsplit("/", 1)[-1])
-            bounds = BOUNDED_ACTIVATIONS.get(probe.activation) if probe.activation else None
-            slots.append(LayerSlots(probe.depth, probe.layer.name, kernels, biases, bounds))
-        return slots
 
     def call(self, inputs, training=False):
         return self.net(inputs, training=training)[0]
@@ -103,7 +111,7 @@ class MonitoredModel(keras.Model):
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
         tf.cond(
             record,
-            lambda: self._record_layers(step, grads, grad_squares, deltas, activations),
+            lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
             lambda: tf.constant(False),
         )
         return self._update_trackers(loss, metric, tf.shape(x)[0])
@@ -156,9 +164,12 @@ class MonitoredModel(keras.Model):
         )
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
-    def _record_layers(self, step, grads, grad_squares, deltas, activations):
+    def _record_layers(self, step, grads, grad_squares, deltas, activations, loss):
         table = self.layer_stats.compute(grads, grad_squares, deltas, activations)
         self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
+        if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
+            scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
+            self.tensorboard.write(step, grads, deltas, self.trainable_variables, table, scalars)
         return tf.constant(True)
 
     # -- host side -------------------------------------------------------------------------------

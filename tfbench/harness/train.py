@@ -17,6 +17,7 @@ from tfbench.data import load_data, train_batches
 from tfbench.harness import monitor
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
+from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.schema import HIGHER_IS_BETTER
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
@@ -55,13 +56,17 @@ class RunResult:
     steps_per_s: float
 
 
-def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -> RunResult:
-    """Train `setup` with `seed`; divergence is a result (status "diverged"), never an exception."""
+def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, tensorboard=None) -> RunResult:
+    """Train `setup` with `seed`; divergence is a result (status "diverged"), never an exception.
+
+    `tensorboard`: a run directory for TensorBoard events of the recorded steps (None: no events)."""
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)  # anything a user's model leaves unseeded still repeats
     data = load_data(setup.data)
     plan = RecordPlan.for_mode(setup.steps, mode)
     model = build_model(setup, data, seed, plan)
+    if tensorboard is not None:
+        model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
     with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
@@ -73,6 +78,8 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
             shuffle=False,  # the seeded batch order is the data pipeline's job
             verbose=1 if verbose else 0,
         )
+    if model.tensorboard is not None:
+        model.tensorboard.close()
     last = recorder.diverged_at if recorder.diverged_at is not None else setup.steps - 1
     steps_table = _steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
     layers_table = _layers_table(model, plan, last)

@@ -1,0 +1,175 @@
+"""`tfbench.monitored(model)`: the harness's monitor on a user's own model, in the user's own `fit`.
+
+The returned model is a `MonitoredModel` (the same train_step, buffers and per-layer statistics as
+the suites use) that calls the user's model through probes (models/probed.py), so Sequential,
+functional and subclassed models all work. Per-layer statistics are computed in-graph on every
+`every`-th step only, and the host reads the buffers when records are asked for: no per-step sync.
+
+    monitor = tfbench.monitored(model, every=10)      # model: compiled or not
+    monitor.fit(x, y, epochs=5, batch_size=64)        # the usual fit, callbacks and all
+    monitor.save_records("reports", suite="mymodel")  # then: python -m tfbench report reports
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfbench.errors import TfbenchError
+from tfbench.harness.model import Buffers, MonitoredModel
+from tfbench.harness.plan import RecordPlan
+from tfbench.harness.tensorboard import TensorBoardWriter
+from tfbench.models.probed import ProbedForward, discover
+from tfbench.user_records import run_tables, save_run
+
+
+def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str | None = None):
+    """Wrap `model` so that its `fit` records the quantities of DESIGN §5.
+
+    layers: names of the layers to watch (default every layer with a kernel; others are named in
+    `skipped`). every: per-layer statistics on steps 0, every, 2·every, … (loss and global gradient
+    norm on every step). tensorboard: a run directory for TensorBoard events of the recorded steps.
+    task: "classification" (metric accuracy, sparse labels) or "regression" (metric MAE); by default
+    classification exactly when the loss is sparse categorical cross-entropy.
+    """
+    return MonitoredUserModel(model, layers=layers, every=every, tensorboard=tensorboard, task=task)
+
+
+def infer_task(loss) -> str:
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    return "classification" if "sparse_categorical" in str(name) else "regression"
+
+
+def steps_per_epoch_of(x, batch_size, steps_per_epoch) -> int:
+    """Optimizer updates per epoch of a `fit` call (an upper bound with validation_split)."""
+    if steps_per_epoch:
+        return int(steps_per_epoch)
+    if isinstance(x, tf.data.Dataset):
+        count = int(x.cardinality())
+        if count < 0:
+            raise TfbenchError("fit got a tf.data.Dataset of unknown or infinite length: pass steps_per_epoch=")
+        return count
+    if isinstance(x, keras.utils.PyDataset):
+        return len(x)
+    arrays = tf.nest.flatten(x)
+    if not arrays or not hasattr(arrays[0], "shape"):
+        raise TfbenchError(f"fit got x of type {type(x).__name__}: pass steps_per_epoch= for it")
+    return math.ceil(int(arrays[0].shape[0]) / (batch_size or 32))
+
+
+def first_inputs(x):
+    """A batch of at most two inputs from what `fit` received, without consuming a generator."""
+    if isinstance(x, tf.data.Dataset):
+        element = next(iter(x.take(1)))
+        return element[0] if isinstance(element, tuple) else element
+    if isinstance(x, keras.utils.PyDataset):
+        return x[0][0]
+    return tf.nest.map_structure(lambda array: array[:2], x)
+
+
+class FitRecorder(keras.callbacks.Callback):
+    """Once per epoch: its duration, the step count, and any validation Keras computed."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        step = int(model.optimizer.iterations.numpy())
+        model.epoch_times.append((step, time.perf_counter() - self._started))
+        logs = logs or {}
+        if "val_loss" in logs:
+            metric = float(logs.get(f"val_{model.metric_name}", "nan"))
+            model.validations.append((step, float(logs["val_loss"]), metric))
+
+    def on_train_end(self, logs=None):
+        if self.model.tensorboard is not None:
+            self.model.tensorboard.writer.flush()
+
+
+class MonitoredUserModel(MonitoredModel):
+    """A user's model under the monitor; `fit`, `evaluate` and `predict` behave as the user's own."""
+
+    def __init__(self, model, layers=None, every: int = 10, tensorboard=None, task=None):
+        keras.Model.__init__(self, name=f"monitored_{model.name}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise TfbenchError(f"every={every!r} is invalid: expected a positive integer (record every N steps)")
+        if task not in (None, "classification", "regression"):
+            raise TfbenchError(f"task={task!r} is unknown: expected None, 'classification' or 'regression'")
+        if not isinstance(model, keras.Model):
+            raise TfbenchError(f"model is a {type(model).__name__}: expected a keras.Model")
+        self.user_model = model
+        self.watch, self.every, self.events_dir, self.task_override = layers, every, tensorboard, task
+        self.net = self.probing = self.tensorboard = None
+        self.first_step = 0
+        self.validations: list[tuple[int, float, float]] = []
+        self.epoch_times: list[tuple[int, float]] = []
+        self.built = True
+        if getattr(model, "compiled", False) and model.optimizer is not None:
+            self.compile(optimizer=model.optimizer, loss=model.loss, steps_per_execution=model.steps_per_execution)
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Layers not monitored, with the reason (no kernel, not trainable, not in layers=)."""
+        return dict(self.probing.skipped) if self.probing else {}
+
+    def call(self, inputs, training=False):
+        return self.user_model(inputs, training=training)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, steps_per_epoch=None, initial_epoch=0,
+            **kwargs):  # fmt: skip
+        if not self.compiled:
+            raise TfbenchError("the monitored model is not compiled: compile the model (or the monitored one) first")
+        planned = (epochs - initial_epoch) * steps_per_epoch_of(x, batch_size, steps_per_epoch)
+        self._prepare(x, int(self.optimizer.iterations.numpy()) + planned)
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=[*(callbacks or []), FitRecorder()],
+                           steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, **kwargs)  # fmt: skip
+
+    def _prepare(self, x, needed: int) -> None:
+        """Probe the model on the first fit; make the buffers hold every step up to `needed`."""
+        if self.net is None:
+            self.probing = discover(self.user_model, first_inputs(x), self.watch)
+            if self.probing.note():
+                warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
+            probes = self.probing.probes
+            task = self.task_override or infer_task(self.loss)
+            plan = every_plan(needed, self.every)
+            self.attach_monitor(ProbedForward(self.user_model, probes), probes, [p.shape for p in probes], plan, task)
+            if self.events_dir is not None:
+                self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
+            self.first_step = int(self.optimizer.iterations.numpy())
+            if not self.optimizer.built:
+                self.optimizer.build(self.trainable_variables)
+        elif needed > self.plan.steps:
+            self._grow(every_plan(max(needed, 2 * self.plan.steps), self.every))
+
+    def _grow(self, plan: RecordPlan) -> None:
+        """Larger buffers keep what is recorded (slots are a prefix); the train step is traced again."""
+        old, old_steps = self.buffers, self.plan.steps
+        self.plan, self.buffers = plan, Buffers(plan, len(self.layer_slots))
+        self.buffers.steps[:old_steps].assign(old.steps)
+        self.buffers.layers[: old.layers.shape[0]].assign(old.layers)
+        self.train_function = None
+
+    def records(self, suite: str = "model", variant: str | None = None, seed: int = 0):
+        """(runs.csv row, steps table, layers table) of the steps trained so far, in the records schema."""
+        if self.net is None:
+            raise TfbenchError("nothing recorded yet: call fit on the monitored model first")
+        return run_tables(self, suite, variant or self.user_model.name, seed)
+
+    def save_records(self, out="reports", suite: str = "model", variant: str | None = None, seed: int = 0) -> Path:
+        """Write OUT/<suite>/{runs.csv, steps.parquet, layers.parquet} and OUT/manifest.json, replacing an
+        earlier run of the same (variant, seed) and keeping the others, so `python -m tfbench report OUT`
+        shows several models side by side. Returns the suite folder."""
+        row, steps, layers = self.records(suite, variant, seed)
+        return save_run(out, suite, row, steps, layers, monitor=f"every {self.every} steps")
+
+
+def every_plan(steps: int, every: int) -> RecordPlan:
+    return RecordPlan(steps=max(int(steps), 1), recorded=np.arange(0, max(int(steps), 1), every))

@@ -1,0 +1,102 @@
+"""Records of a user's monitored `fit`, in the schema the suites write (DESIGN §6).
+
+A user's model is written as a suite with one variant per model (or per configuration the user
+names), so `python -m tfbench report OUT` renders it with the same tables and figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tfbench import records, verdict
+from tfbench.harness.train import _layers_table, _steps_table
+from tfbench.manifest import build_manifest, utc_now
+from tfbench.schema import HIGHER_IS_BETTER
+
+
+def run_tables(model, suite: str, variant: str, seed: int):
+    """(runs.csv row, steps table, layers table) from a MonitoredUserModel's buffers."""
+    done = int(model.optimizer.iterations.numpy())
+    first, last = model.first_step, min(done, model.plan.steps) - 1
+    steps = _steps_table(model.fetch_steps(0, last + 1), model.validations, last, last + 1)
+    steps = steps[steps.step >= first].reset_index(drop=True)
+    layers = _layers_table(model, model.plan, last)
+    layers = layers[layers.step >= first].reset_index(drop=True)
+    trained = steps.dropna(subset=["loss"])
+    bad = verdict.first_divergent_step(trained["loss"], trained["global_grad_norm"], _first(trained["loss"]))
+    if bad is not None:  # records end at the first non-finite step, as for a suite's run
+        stop = int(trained["step"].iloc[bad])
+        steps, layers = steps[steps.step <= stop], layers[layers.step <= stop]
+    row = summary_row(model, suite, variant, seed, steps, layers, diverged_at=None if bad is None else stop)
+    keys = {"suite": suite, "variant": variant, "seed": seed}
+    return row, steps.assign(**keys), layers.assign(**keys)
+
+
+def _first(values) -> float:
+    return float(values.iloc[0]) if len(values) else math.nan
+
+
+def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict:
+    validation = steps.dropna(subset=["val_loss"])
+    higher = HIGHER_IS_BETTER[model.metric_name]
+    start = layers[layers.step == layers.step.min()] if len(layers) else layers
+    end = layers[layers.step == layers.step.max()] if len(layers) else layers
+    start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(start)
+    counts = np.diff([model.first_step, *[step for step, _ in model.epoch_times]])
+    seconds = np.array([t for _, t in model.epoch_times])
+    if len(counts) > 1:  # the first epoch traces the train step: left out, as for a suite's run
+        counts, seconds = counts[1:], seconds[1:]
+    return {
+        "suite": suite, "factor": "model", "variant": variant, "level": variant, "seed": seed,
+        "status": "ok" if diverged_at is None else "diverged",
+        "verdict": start_verdict,
+        "verdict_end": "diverged" if diverged_at is not None else verdict.judge_step(end)[0],
+        "steps": int(steps["loss"].notna().sum()) if diverged_at is None else diverged_at - model.first_step,
+        "metric_name": model.metric_name,
+        "final_loss": _first(validation["val_loss"].iloc[-1:]) if diverged_at is None else math.nan,
+        "final_metric": _first(validation["val_metric"].iloc[-1:]) if diverged_at is None else math.nan,
+        "best_metric": (validation["val_metric"].max() if higher else validation["val_metric"].min())
+        if len(validation) else math.nan,
+        "log10_grad_ratio": kernel_ratio, "log10_delta_ratio": delta_ratio,
+        "wall_s": sum(t for _, t in model.epoch_times),
+        "steps_per_s": float(counts.sum() / seconds.sum()) if seconds.sum() > 0 else math.nan,
+        "setup_hash": hashlib.sha256(f"{model.user_model.name}/{variant}/{seed}".encode()).hexdigest()[:16],
+        "error": "",
+    }  # fmt: skip
+
+
+def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
+    """Add one run to OUT/<suite>, replacing an earlier one with the same (variant, seed), and describe
+    the suite in OUT/manifest.json."""
+    out = Path(out)
+    folder = out / suite
+    folder.mkdir(parents=True, exist_ok=True)
+    state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
+
+    def merged(table, extra):
+        if not table.empty:
+            table = table[~((table.variant.astype(str) == row["variant"]) & (table.seed == row["seed"]))]
+        return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
+
+    state = records.SuiteRecords(runs=merged(state.runs, pd.DataFrame([row])), steps=merged(state.steps, steps),
+                                 layers=merged(state.layers, layers))  # fmt: skip
+    records.write_suite(folder, state)
+    manifest = records.read_manifest(out) if (out / records.MANIFEST_FILE).is_file() else None
+    if manifest is None:
+        manifest = build_manifest("user", [], monitor, [])
+    variants = list(dict.fromkeys(state.runs["variant"].astype(str)))
+    manifest.setdefault("suites", {})[suite] = {
+        "factor": "model",
+        "question": f"How do gradients flow through {', '.join(variants)} in its own fit?",
+        "reference": variants[0],
+        "levels": variants,
+    }
+    manifest["seeds"] = sorted({*manifest.get("seeds", []), int(row["seed"])})
+    manifest["finished"] = utc_now()
+    records.write_json(out / records.MANIFEST_FILE, manifest)
+    return folder
