@@ -54,6 +54,13 @@ def make_parser() -> Parser:
     report = commands.add_parser("report", help="regenerate the HTML pages of a run folder from its records")
     report.add_argument("dir", help="a folder written by 'run' (it holds manifest.json)")
 
+    diagnose = commands.add_parser("diagnose", help="gradient flow of a saved Keras model on your data, no training")
+    diagnose.add_argument("model", help="a model file saved with model.save('model.keras')")
+    diagnose.add_argument("--data", required=True, help="a .npz file holding x_train and y_train")
+    diagnose.add_argument("--batches", type=positive_int, default=8, help="batches to average over (default 8)")
+    diagnose.add_argument("--batch-size", type=positive_int, default=64, help="examples per batch (default 64)")
+    diagnose.add_argument("--out", help="folder for the HTML page (default: reports/diagnose-<model file name>)")
+
     commands.add_parser("list", help="list suites with their factor, levels and question")
 
     check = commands.add_parser("check", help="build and compile every variant without training")
@@ -115,7 +122,24 @@ def cmd_check(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report}
+def cmd_diagnose(args) -> int:
+    from pathlib import Path
+
+    from tfbench.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    from tfbench.diagnose import diagnose, format_table, summary_lines
+    from tfbench.report.diagnose_page import write_page
+
+    result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)
+    print(format_table(result))
+    print("\n".join(summary_lines(result)))
+    out = args.out or Path("reports") / f"diagnose-{Path(args.model).stem}"
+    print(f"page: {write_page(result, out, args.model, args.data)}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report, "diagnose": cmd_diagnose}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,6 +46,7 @@ def histogram(tag: str, values, buckets: int = HISTOGRAM_BUCKETS) -> None:
 def scalar(tag: str, value) -> None:
     tf.summary.write(tag, tf.cast(value, tf.float32), metadata=plugin_metadata("scalars"))
 
+
 # Histograms: the gradient the optimizer receives, δ = d loss / d z, and the weights after the update.
 HISTOGRAMS = ("gradients", "delta", "weights")
 SCALARS = ("loss", "global_grad_norm")

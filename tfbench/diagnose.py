@@ -1,0 +1,174 @@
+"""`python -m tfbench diagnose MODEL.keras --data FILE.npz`: the gradient flow of a saved model at its
+current weights, on the user's data, without training it.
+
+Batch by batch, one forward pass and one tape give the gradients and δ = d loss / d z of every
+layer with a kernel (the same LayerStats the harness records, DESIGN §5); no optimizer step runs,
+and BatchNormalization's moving statistics are put back afterwards, so the model is unchanged. The
+per-layer columns are averaged over the batches and judged with verdict.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from tfbench import verdict
+from tfbench.causes import Cause, likely_causes
+from tfbench.data import Dataset, load_data
+from tfbench.errors import TfbenchError
+from tfbench.harness import monitor
+from tfbench.harness.layer_stats import LayerStats
+from tfbench.harness.model import locate_layers
+from tfbench.models.probed import ProbedForward, discover
+from tfbench.schema import LAYER_COLUMNS
+
+PRINTED_COLUMNS = (
+    "depth", "layer", "activation", "kernel_grad_norm", "act_grad_norm", "kernel_decades", "delta_decades",
+    "dead_fraction", "saturated_fraction", "verdict",
+)  # fmt: skip
+DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
+
+
+@dataclass
+class Diagnosis:
+    model_name: str
+    data_name: str
+    batches: int
+    batch_size: int
+    loss: float
+    layers: pd.DataFrame  # one row per layer: depth, layer, activation, the §5 columns, decades, verdict
+    verdict: str
+    reason: str
+    causes: list[Cause]
+    skipped: str  # the note naming layers not measured
+
+
+def load_user_model(path) -> keras.Model:
+    """keras.saving.load_model, with every failure (missing, corrupt, other Keras format) one line."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise TfbenchError(f"model file {path!r} does not exist: expected a model saved with model.save('x.keras')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = keras.saving.load_model(path, compile=True)
+    except Exception as error:  # Keras raises many types here; each is the user's file at fault
+        reason = " ".join(f"{type(error).__name__}: {error}".split())[:240]
+        raise TfbenchError(
+            f"model file {path!r} cannot be loaded by Keras {keras.__version__} ({reason}): expected a .keras or .h5 "
+            "model saved by a compatible Keras version"
+        ) from None
+    if not isinstance(model, keras.Model):
+        raise TfbenchError(f"model file {path!r} holds a {type(model).__name__}: expected a keras.Model")
+    return model
+
+
+def loss_function(model, task: str):
+    spec = getattr(model, "loss", None) or DEFAULT_LOSS[task]
+    if isinstance(spec, (list, tuple, dict)):
+        raise TfbenchError(f"model {model.name!r} has several losses ({spec!r}): expected a single-output model")
+    try:
+        return keras.losses.get(spec) if isinstance(spec, str) else spec
+    except (ValueError, TypeError) as error:
+        raise TfbenchError(f"model {model.name!r} has loss {spec!r} that Keras cannot resolve ({error})") from None
+
+
+def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
+    """Step-0 statistics of `model` (a keras.Model or a path) on `data` (a path to .npz, or any data spec)."""
+    for name, value in (("batches", batches), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TfbenchError(f"{name}={value!r} is invalid: expected a positive integer")
+    name = model.name if isinstance(model, keras.Model) else os.path.basename(os.fspath(model))
+    model = model if isinstance(model, keras.Model) else load_user_model(model)
+    dataset = data if isinstance(data, Dataset) else load_data(data)
+    count = min(batches, math.ceil(len(dataset.x_train) / batch_size))
+    probing = discover(model, dataset.x_train[:2], None)
+    tables, losses = _measure(model, probing, dataset, count, batch_size)
+    layers = _layer_table(probing.probes, np.mean(tables, axis=0))
+    start_verdict, reason, _, _ = verdict.judge_step(layers)
+    return Diagnosis(
+        model_name=name, data_name=dataset.name, batches=count, batch_size=batch_size,
+        loss=float(np.mean(losses)), layers=layers, verdict=start_verdict, reason=reason,
+        causes=likely_causes(layers, start_verdict), skipped=probing.note(),
+    )  # fmt: skip
+
+
+def _measure(model, probing, dataset: Dataset, count: int, batch_size: int):
+    """[count, layers, columns] statistics, one table per batch; the model's variables are restored."""
+    probes = probing.probes
+    variables = model.trainable_variables
+    stats = LayerStats(locate_layers(probes, variables), variables, [p.shape for p in probes])
+    forward = ProbedForward(model, probes)
+    loss_fn = loss_function(model, dataset.task)
+    n = len(probes)
+
+    @tf.function(reduce_retracing=True)
+    def one_batch(x, y):
+        with tf.GradientTape() as tape:
+            outputs = forward(x, training=True)
+            y_pred, zs, activations = outputs[0], outputs[1 : n + 1], outputs[n + 1 :]
+            losses = model.losses
+            loss = tf.reduce_mean(loss_fn(y, y_pred)) + (tf.add_n(losses) if losses else 0.0)
+        gradients = tape.gradient(loss, [*variables, *zs])
+        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=False)]
+        stats.keep_kernels()  # no update: the applied-update column is meaningless here
+        return stats.compute(grads, monitor.squared_norms(grads), gradients[len(variables) :], activations), loss
+
+    saved = [v.numpy() for v in model.non_trainable_variables]  # BatchNormalization's moving statistics
+    tables, losses = [], []
+    try:
+        for start in range(0, count * batch_size, batch_size):
+            x = tf.constant(dataset.x_train[start : start + batch_size])
+            y = tf.constant(dataset.y_train[start : start + batch_size])
+            table, loss = one_batch(x, y)
+            tables.append(table.numpy())
+            losses.append(float(loss))
+    finally:
+        for variable, value in zip(model.non_trainable_variables, saved, strict=True):
+            variable.assign(value)
+    return np.stack(tables), losses
+
+
+def _layer_table(probes, values: np.ndarray) -> pd.DataFrame:
+    table = pd.DataFrame(values, columns=list(LAYER_COLUMNS)).drop(columns=["update_ratio"])
+    table.insert(0, "activation", [p.activation or "" for p in probes])
+    table.insert(0, "layer", [p.layer.name for p in probes])
+    table.insert(0, "depth", [p.depth for p in probes])
+    last_hidden = table.iloc[max(len(table) - 2, 0)]
+    kernel = [verdict.log10_ratio(v, last_hidden.kernel_grad_norm) for v in table.kernel_grad_norm]
+    delta = [verdict.log10_ratio(v, last_hidden.act_grad_norm) for v in table.act_grad_norm]
+    judged = [verdict.judge(k, d) for k, d in zip(kernel, delta, strict=True)]
+    table["kernel_decades"], table["delta_decades"] = kernel, delta
+    table["verdict"] = [v for v, _ in judged]
+    return table
+
+
+def format_table(diagnosis: Diagnosis) -> str:
+    """The per-layer table as printed on the terminal."""
+    shown = diagnosis.layers[list(PRINTED_COLUMNS)]
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–")
+
+
+def summary_lines(diagnosis: Diagnosis) -> list[str]:
+    lines = [
+        f"{diagnosis.model_name} on {diagnosis.data_name}: {diagnosis.batches} batches of {diagnosis.batch_size}, "
+        f"mean loss {diagnosis.loss:.4g}",
+        f"verdict: {diagnosis.verdict} ({diagnosis.reason})",
+    ]
+    bad = diagnosis.layers[diagnosis.layers.verdict != "healthy"]
+    if len(bad):
+        lines.append(f"{diagnosis.verdict} at: " + ", ".join(
+            f"{row.layer} (kernel {row.kernel_decades:+.1f}, δ {row.delta_decades:+.1f} decades)"
+            for row in bad.itertuples()))  # fmt: skip
+    for cause in diagnosis.causes:
+        lines.append(f"likely cause: {cause.text}; suites: {', '.join(cause.suites) or '-'}")
+    if diagnosis.skipped:
+        lines.append(diagnosis.skipped)
+    return lines
