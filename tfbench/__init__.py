@@ -21,4 +21,18 @@ def load_results(out):
     return load(out)
 
 
-__all__ = ["Setup", "Suite", "TfbenchError", "run", "load_results", "__version__"]
+def monitored(model, layers=None, every: int = 10, tensorboard=None, task=None):
+    """`model` wrapped so that its own `fit` records gradients per layer; see `tfbench.monitor_api.monitored`."""
+    from tfbench.monitor_api import monitored as wrap
+
+    return wrap(model, layers=layers, every=every, tensorboard=tensorboard, task=task)
+
+
+def diagnose(model, data, batches: int = 8, batch_size: int = 64):
+    """Step-0 gradient statistics of a keras.Model (or a saved model's path) on `data`; see `tfbench.diagnosis.diagnose`."""
+    from tfbench.diagnosis import diagnose as run_diagnosis
+
+    return run_diagnosis(model, data, batches=batches, batch_size=batch_size)
+
+
+__all__ = ["Setup", "Suite", "TfbenchError", "run", "load_results", "monitored", "diagnose", "__version__"]

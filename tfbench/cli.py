@@ -128,7 +128,7 @@ def cmd_diagnose(args) -> int:
     from tfbench.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from tfbench.diagnose import diagnose, format_table, summary_lines
+    from tfbench.diagnosis import diagnose, format_table, summary_lines
     from tfbench.report.diagnose_page import write_page
 
     result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)

@@ -44,8 +44,10 @@ def _first(values) -> float:
 def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict:
     validation = steps.dropna(subset=["val_loss"])
     higher = HIGHER_IS_BETTER[model.metric_name]
-    start = layers[layers.step == layers.step.min()] if len(layers) else layers
-    end = layers[layers.step == layers.step.max()] if len(layers) else layers
+    # With layers= a subset, the verdict compares the first and the last-but-one watched layers.
+    ranked = layers.assign(depth=layers["depth"].rank(method="dense").astype(int)) if len(layers) else layers
+    start = ranked[ranked.step == ranked.step.min()] if len(ranked) else ranked
+    end = ranked[ranked.step == ranked.step.max()] if len(ranked) else ranked
     start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(start)
     counts = np.diff([model.first_step, *[step for step, _ in model.epoch_times]])
     seconds = np.array([t for _, t in model.epoch_times])

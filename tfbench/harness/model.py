@@ -95,7 +95,9 @@ class MonitoredModel(keras.Model):
 
         # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
         gradients = tape.gradient(loss, [*variables, *zs])
-        grads, deltas = gradients[: len(variables)], gradients[len(variables) :]
+        applied, deltas = gradients[: len(variables)], gradients[len(variables) :]
+        # A variable the loss does not use has no gradient: zero in the statistics; Keras skips it.
+        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(applied, variables, strict=True)]
         grad_squares = monitor.squared_norms(grads)
         step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
         record = tf.gather(self.buffers.record_mask, step)
@@ -104,7 +106,7 @@ class MonitoredModel(keras.Model):
         tf.cond(record, lambda: self.layer_stats.keep_kernels(), lambda: tf.constant(False))
 
         # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
-        self.optimizer.apply(grads, variables)
+        self.optimizer.apply(applied, variables)
 
         # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
