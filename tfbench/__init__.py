@@ -29,7 +29,7 @@ def monitored(model, layers=None, every: int = 10, tensorboard=None, task=None):
 
 
 def diagnose(model, data, batches: int = 8, batch_size: int = 64):
-    """Step-0 gradient statistics of a keras.Model (or a saved model's path) on `data`; see `tfbench.diagnosis.diagnose`."""
+    """Step-0 gradient statistics of a keras.Model (or a saved model's path) on `data`; see tfbench.diagnosis."""
     from tfbench.diagnosis import diagnose as run_diagnosis
 
     return run_diagnosis(model, data, batches=batches, batch_size=batch_size)

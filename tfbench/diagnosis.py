@@ -81,7 +81,9 @@ def loss_function(model, task: str):
 
 
 def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
-    """Step-0 statistics of `model` (a keras.Model or a path) on `data` (a path to .npz, or any data spec)."""
+    """Step-0 statistics of `model` (a keras.Model or a path) on `data` (a path to .npz, or any data spec):
+    the first `batches` batches of the training split, in order (the split every tfbench command uses:
+    the file's x_train, less a fixed 20 % held out when the file has no x_test)."""
     for name, value in (("batches", batches), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise TfbenchError(f"{name}={value!r} is invalid: expected a positive integer")
