@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfbench.errors import SuiteError, TfbenchError
+from tfbench.tolerance import parse_mapping
 
 MODEL_FAMILIES = ("mlp", "cnn", "rnn", "resnet")
 CELLS = ("simple_rnn", "lstm", "gru")
@@ -204,6 +205,7 @@ class Suite:
             raise SuiteError(
                 f"Suite {self.name!r}: levels={self.levels!r} is invalid: expected a non-empty list or dict"
             )
+        parse_mapping(self.tolerances, f"Suite {self.name!r} tolerances")
         variants = self.variants()  # builds every Setup: structural errors surface here
         labels = [v.label for v in variants]
         if self.reference is not None and self.reference not in labels:
