@@ -93,7 +93,8 @@ def test_planted_regressions_are_each_flagged_and_named(current, tmp_path):
     for name, what in expected.items():
         assert any(line.startswith(f"regression: {name}: {what}") for line in lines), (name, lines)
     summary = result.stdout.strip().splitlines()[-1]
-    assert summary.startswith("compare: 4 regressions (") and summary.endswith("in 32 variants compared; 0 new, 0 missing")
+    assert summary.startswith("compare: 4 regressions (")
+    assert summary.endswith("in 32 variants compared; 0 new, 0 missing")
     markdown = (tmp_path / "pr.md").read_text()
     assert all(f"| {name} |" in markdown for name in expected)
 
@@ -159,7 +160,11 @@ def test_direction_follows_the_metric_and_gradient_balance(tmp_path):
     [
         ({"verdict": "healthy"}, {"verdict": "exploding"}, True),
         ({"verdict_end": "vanishing"}, {"verdict_end": "diverged", "status": "diverged"}, True),
-        ({"verdict_end": "diverged", "status": "diverged"}, {"status": "failed", "verdict": "", "verdict_end": ""}, True),
+        (
+            {"verdict_end": "diverged", "status": "diverged"},
+            {"status": "failed", "verdict": "", "verdict_end": ""},
+            True,
+        ),  # noqa: E501
         ({"verdict": "vanishing"}, {"verdict": "exploding"}, False),  # a different problem, not a worse one
         ({"verdict": "vanishing"}, {"verdict": "healthy"}, False),  # an improvement
     ],

@@ -25,7 +25,9 @@ def save_baseline(source: str | Path, destination: str | Path) -> list[str]:
         raise TfbenchError(f"{str(source)!r} is not a directory: expected a folder written by 'tfbench run'")
     names = records.suite_names(source)  # raises when there is no manifest.json
     if not names:
-        raise TfbenchError(f"{str(source)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'")
+        raise TfbenchError(
+            f"{str(source)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'"
+        )
     if destination.resolve() == source.resolve():
         raise TfbenchError(f"baseline destination {str(destination)!r} is the source: expected another folder")
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """Command line: parse, call, map errors to exit codes (DESIGN §8). Nothing else lives here.
 
-Exit codes: 0 done (divergence is a result), 1 a variant failed or compare found a regression, 2 bad input or usage, 130 interrupted.
+Exit codes: 0 done (divergence is a result), 1 a variant failed or compare found a regression, 2 bad input or
+usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def cmd_compare(args) -> int:
     from tfbench.compare_output import terminal_text, write_markdown
 
     if args.markdown and not Path(args.markdown).resolve().parent.is_dir():
-        raise TfbenchError(f"--markdown {args.markdown!r}: its folder does not exist: expected a path in an existing folder")
+        raise TfbenchError(f"--markdown {args.markdown!r}: no such folder: expected a file in an existing folder")
     comparison = compare(args.base, args.current, args.fail_on)
     print(terminal_text(comparison))
     if args.markdown:

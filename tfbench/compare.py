@@ -139,7 +139,10 @@ def compare_sides(base: Side, current: Side, cli_gates: dict) -> Comparison:
         side = "BASE" if base.reference_speed is None else "CURRENT"
         notes.append(f"speed: raw steps/s ({side} has no calibration in its manifest), machines may differ")
     merged = summarize(base.runs, ref_base).merge(
-        summarize(current.runs, ref_current), how="outer", left_index=True, right_index=True,
+        summarize(current.runs, ref_current),
+        how="outer",
+        left_index=True,
+        right_index=True,
         suffixes=("_base", "_current"),
     )
     order = pd.concat([base.runs[KEYS], current.runs[KEYS]]).drop_duplicates()

@@ -58,7 +58,7 @@ def display_table(comparison: Comparison) -> pd.DataFrame:
         table = table.join(cells.rename(columns=COLUMNS), on=["suite", "variant"])
     table["result"] = [
         ("REGRESSION: " + ", ".join(found)) if found else ("ok" if presence == "both" else presence)
-        for found, presence in zip(table.regressions, table.presence)
+        for found, presence in zip(table.regressions, table.presence, strict=True)
     ]
     shown = ["suite", "variant", "seeds", "verdict", "verdict_end", *[c for c in COLUMNS.values() if c in table]]
     return table[[*shown, "result"]].fillna("")

@@ -105,7 +105,8 @@ def read_runs(folder: Path) -> pd.DataFrame:
     try:
         return _read_runs_csv(Path(folder) / RUNS_FILE)
     except (OSError, ValueError) as error:
-        raise TfbenchError(f"{str(Path(folder) / RUNS_FILE)!r} cannot be read ({error}): expected a tfbench runs.csv") from None
+        path = str(Path(folder) / RUNS_FILE)
+        raise TfbenchError(f"{path!r} cannot be read ({error}): expected a tfbench runs.csv") from None
 
 
 def _read_runs_csv(path: Path) -> pd.DataFrame:
