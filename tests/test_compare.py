@@ -29,6 +29,11 @@ def cli(*args) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=120)  # fmt: skip
 
 
+def baseline_variants() -> int:
+    """How many (suite, variant) pairs the committed baseline holds, counted from its files."""
+    return sum(records.read_runs(BASELINE / name).variant.nunique() for name in records.suite_names(BASELINE))
+
+
 def edit_runs(folder: Path, suite: str, label: str, **changes) -> None:
     """Set columns of one variant's rows in a copied runs.csv (the planted change)."""
     runs = records.read_runs(folder / suite)
@@ -74,7 +79,10 @@ def seeds(variant: str, values: list[float], **extra) -> list[dict]:
 def test_identical_folders_exit_0_with_no_regression(tmp_path):
     result = cli("compare", BASELINE, BASELINE, "--markdown", tmp_path / "pr.md")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].startswith("compare: 0 regressions in 32 variants compared")
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == f"compare: 0 regressions in {baseline_variants()} variants compared; 0 new, 0 missing"
+    )
     assert "REGRESSION" not in result.stdout
     assert "0 regressions" in (tmp_path / "pr.md").read_text()
 
@@ -94,7 +102,7 @@ def test_planted_regressions_are_each_flagged_and_named(current, tmp_path):
         assert any(line.startswith(f"regression: {name}: {what}") for line in lines), (name, lines)
     summary = result.stdout.strip().splitlines()[-1]
     assert summary.startswith("compare: 4 regressions (")
-    assert summary.endswith("in 32 variants compared; 0 new, 0 missing")
+    assert summary.endswith(f"in {baseline_variants()} variants compared; 0 new, 0 missing")
     markdown = (tmp_path / "pr.md").read_text()
     assert all(f"| {name} |" in markdown for name in expected)
 
@@ -215,3 +223,45 @@ def test_folder_with_a_manifest_but_no_runs_is_bad_input(tmp_path):
     (tmp_path / records.MANIFEST_FILE).write_text("{}")
     with pytest.raises(TfbenchError, match="holds no <suite>/runs.csv"):
         compare(BASELINE, tmp_path)
+
+
+def test_a_manifest_without_suite_entries_or_calibration_still_compares(tmp_path):
+    base = hand_built(tmp_path / "base", seeds("v", [0.8]), reference=None)
+    cur = hand_built(tmp_path / "cur", seeds("v", [0.7]), reference=None)
+    (cur / records.MANIFEST_FILE).write_text(json.dumps({"schema_version": 1}))  # made before tolerances
+    comparison = compare(base, cur)
+    assert list(comparison.regressions.variant) == ["v"]
+    assert any("raw steps/s" in note for note in comparison.notes)
+
+
+def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
+    from tfbench.manifest import suite_entry
+    from tfbench.spec import Setup, Suite
+
+    def suite(tolerances):
+        return Suite(name="toy", factor="activation", question="?", base=Setup(), levels=["relu"],
+                     tolerances=tolerances)  # fmt: skip
+
+    assert suite_entry(suite({"metric": 0.05, "speed": "off"}))["tolerances"] == {"metric": "0.05", "speed": "off"}
+    with pytest.raises(TfbenchError, match="unknown key 'accuracy'"):
+        suite({"accuracy": 0.05})
+    with pytest.raises(TfbenchError, match="speed:'fast' is invalid"):
+        suite({"speed": "fast"})
+
+
+def test_baseline_command_keeps_only_manifest_and_runs(tmp_path):
+    source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
+    (source / "activation" / "steps.parquet").write_bytes(b"not needed")
+    (source / "index.html").write_text("<html>")
+    dest = tmp_path / "baseline"
+    dest.mkdir()
+    (dest / "stale.csv").write_text("old")  # the destination is replaced, not merged
+    result = cli("baseline", source, dest)
+    assert result.returncode == 0, result.stderr
+    kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    expected = sorted(str(p.relative_to(BASELINE)) for p in BASELINE.rglob("*") if p.is_file())
+    assert kept == expected and "manifest.json" in kept and "activation/runs.csv" in kept
+    assert cli("compare", BASELINE, dest).returncode == 0
+    missing = cli("baseline", tmp_path / "nothing", dest)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()) == expected
