@@ -48,6 +48,7 @@ def suite_entry(suite) -> dict:
         "question": suite.question,
         "reference": suite.reference_label,
         "levels": [v.label for v in suite.variants()],
+        "tolerances": {key: str(value) for key, value in suite.tolerances.items()},  # compare's per-suite gates
     }
 
 
