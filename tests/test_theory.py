@@ -66,7 +66,8 @@ def test_tanh_at_the_edge_converges_slowly_and_is_reported_as_such():
 @pytest.mark.parametrize(
     ("activation", "sigma_w2", "sigma_b2", "bias_mean"),
     [("tanh", 1.5, 0.0, 0.0), ("tanh", 2.0, 0.05, 0.0), ("sigmoid", 1.0, 0.0, 0.0), ("elu", 1.5, 0.1, 0.0),
-     ("softplus", 1.0, 0.0, 0.0), ("selu", 1.0, 0.0, 0.0), ("gelu", 1.8, 0.3, 0.0), ("relu", 1.5, 0.2, 0.1), ("hard_sigmoid", 4.0, 0.0, 0.0), ("tanh", 1.2, 0.0, 0.3)],
+     ("softplus", 1.0, 0.0, 0.0), ("selu", 1.0, 0.0, 0.0), ("gelu", 1.8, 0.3, 0.0), ("relu", 1.5, 0.2, 0.1),
+     ("hard_sigmoid", 4.0, 0.0, 0.0), ("tanh", 1.2, 0.0, 0.3)],
 )  # fmt: skip
 def test_fixed_point_satisfies_the_map_computed_by_scipy(activation, sigma_w2, sigma_b2, bias_mean):
     functions = theory.activation_functions(activation)
@@ -78,9 +79,27 @@ def test_fixed_point_satisfies_the_map_computed_by_scipy(activation, sigma_w2, s
         integrand = lambda z: f(np.array(bias_mean + math.sqrt(q) * z)) * stats.norm.pdf(z)  # noqa: E731
         return sum(integrate.quad(integrand, low, high, epsabs=1e-13)[0] for low, high in ((-12, 0), (0, 12)))
 
-    assert sigma_w2 * expect(lambda x: phi(x) ** 2, point.q) + sigma_b2 == pytest.approx(point.q, rel=1e-6)  # the iteration stops within 1e-10 per step
+    mapped = sigma_w2 * expect(lambda x: phi(x) ** 2, point.q) + sigma_b2
+    assert mapped == pytest.approx(point.q, rel=1e-6)  # the iteration stops at a change of 1e-10 per step
     chi = theory.chi1(functions, point.q, sigma_w2, bias_mean)
     assert chi == pytest.approx(sigma_w2 * expect(lambda x: dphi(x) ** 2, point.q), rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("activation", "sigma_w2", "forward"),
+    [("relu", 1.0, 0.5), ("linear", 2.0, 2.0), ("tanh", 0.5, 0.5), ("leaky_relu", 1.0, (1 + 0.3**2) / 2)],
+)
+def test_kernel_slope_removes_the_forward_decay_where_q_star_is_zero_or_infinite(activation, sigma_w2, forward):
+    # q_{l+1} = ρ q_l with ρ in closed form: σw² E[φ(√q z)²] / q for homogeneous φ, or tanh as q -> 0
+    result = theory.predict(activation, sigma_w2)
+    assert result.fixed_point.limit in ("zero", "infinite")
+    assert result.kernel_decades_per_layer == pytest.approx(result.decades_per_layer - 0.5 * math.log10(forward))
+    assert result.kernel_decades_per_layer == pytest.approx(0.0, abs=1e-9)  # χ1 = ρ for these
+
+
+def test_kernel_and_delta_slopes_agree_at_a_finite_fixed_point():
+    result = theory.predict("sigmoid", 1.0)
+    assert result.fixed_point.limit == "finite" and result.kernel_decades_per_layer == result.decades_per_layer
 
 
 def test_unsupported_activation_or_zero_weight_variance_gives_no_prediction():
@@ -133,7 +152,8 @@ def test_weight_variance_closed_forms(spec, width, expected):
 
 
 def test_truncated_normal_variance_is_keras_correction_squared():
-    assert init_variance.TRUNCATED_VARIANCE == pytest.approx(0.87962566103423978**2, rel=1e-12)
+    keras_stddev_correction = 0.87962566103423978  # keras.initializers.VarianceScaling's constant
+    assert abs(init_variance.TRUNCATED_VARIANCE - keras_stddev_correction**2) < 1e-12
 
 
 KERAS_SPECS = [
@@ -187,33 +207,48 @@ def test_bias_moments_constant_is_a_mean_shift():
 TANH_SIGMA_W2 = (0.5, 1.0, 1.5, 2.0, 4.0)  # around tanh's order-to-chaos edge at σw² = 1 (σb² = 0)
 
 
-def measured_delta_decades(setup: Setup, seeds=(0, 1)) -> float:
-    """Decades per layer toward the input of ‖δ‖ over the hidden layers of a tfbench MLP at
-    initialization, on one batch of 256 digits, by plain TensorFlow tape gradients; mean over seeds."""
+def measured_decades(setup: Setup, seeds=(0, 1)) -> tuple[float, float]:
+    """Decades per layer toward the input of ‖δ‖ over the hidden layers 1..L and of the kernel gradient
+    over 2..L of a tfbench MLP at initialization, on one batch of 256 digits, by plain TensorFlow tape
+    gradients; means over seeds."""
     data = load_data(setup.data)
     x, y = tf.constant(data.x_train[:256]), tf.constant(data.y_train[:256])
-    slopes = []
+    hidden = np.arange(1.0, setup.depth + 1)
+    delta_slopes, kernel_slopes = [], []
     for seed in seeds:
         net = build_model(setup, data, seed).net  # returns [prediction, z_1 .. z_{depth+1}, activations]
+        kernels = [layer.kernel for layer in net.layers if layer.name.startswith("dense_")]
         with tf.GradientTape() as tape:
             outputs = net(x, training=True)
             zs = outputs[1 : setup.depth + 2]
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, outputs[0]))
-        norms = np.array([float(tf.norm(delta)) for delta in tape.gradient(loss, zs)])
-        slopes.append(_slope_toward_input(np.arange(1.0, setup.depth + 1), norms[:-1]))  # hidden layers
-    return float(np.mean(slopes))
+        gradients = tape.gradient(loss, [*zs, *kernels])
+        norms = np.array([float(tf.norm(gradient)) for gradient in gradients])
+        delta, kernel = norms[: setup.depth], norms[setup.depth + 1 :]
+        delta_slopes.append(_slope_toward_input(hidden, delta))
+        kernel_slopes.append(_slope_toward_input(hidden[1:], kernel[1:]))
+    return float(np.mean(delta_slopes)), float(np.mean(kernel_slopes))
 
 
-def tanh_setup(sigma_w2: float) -> Setup:
+def wide_setup(sigma_w2: float, activation: str = "tanh") -> Setup:
     initializer = {"class_name": "VarianceScaling",
                    "config": {"scale": sigma_w2, "mode": "fan_in", "distribution": "untruncated_normal"}}  # fmt: skip
-    return Setup(model="mlp", depth=20, width=256, activation="tanh", initializer=initializer, data="digits")
+    return Setup(model="mlp", depth=20, width=256, activation=activation, initializer=initializer, data="digits")
 
 
 def test_measured_delta_slope_of_tanh_at_width_256_agrees_with_mean_field():
-    predicted = {s: prediction(canonical(tanh_setup(s))).decades_per_layer for s in TANH_SIGMA_W2}
+    predicted = {s: prediction(canonical(wide_setup(s))) for s in TANH_SIGMA_W2}
     # The cases differ by far more than the tolerance, so agreement is not a coincidence of small numbers.
-    assert predicted[4.0] - predicted[0.5] > 0.2
+    assert predicted[4.0].decades_per_layer - predicted[0.5].decades_per_layer > 0.2
     for sigma_w2 in TANH_SIGMA_W2:
-        measured = measured_delta_decades(tanh_setup(sigma_w2))
-        assert measured == pytest.approx(predicted[sigma_w2], abs=0.05), sigma_w2
+        delta, kernel = measured_decades(wide_setup(sigma_w2))
+        assert delta == pytest.approx(predicted[sigma_w2].decades_per_layer, abs=0.05), sigma_w2
+        assert kernel == pytest.approx(predicted[sigma_w2].kernel_decades_per_layer, abs=0.05), sigma_w2
+
+
+def test_relu_below_he_scale_delta_vanishes_while_kernel_gradients_stay_level():
+    predicted = prediction(canonical(wide_setup(1.0, "relu")))
+    delta, kernel = measured_decades(wide_setup(1.0, "relu"))
+    assert predicted.decades_per_layer == pytest.approx(-0.1505, abs=1e-4)  # 0.5·log10(1/2)
+    assert delta == pytest.approx(predicted.decades_per_layer, abs=0.05)
+    assert kernel == pytest.approx(predicted.kernel_decades_per_layer, abs=0.05)

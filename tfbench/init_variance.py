@@ -64,7 +64,8 @@ def _name_and_config(spec: Any) -> tuple[str, dict] | None:
 
 
 def _variance_scaling(defaults: tuple, config: dict, fan_in: int, fan_out: int) -> EntryMoments | None:
-    scale, mode, distribution = (config.get(k, d) for k, d in zip(("scale", "mode", "distribution"), defaults))
+    names = ("scale", "mode", "distribution")
+    scale, mode, distribution = (config.get(name, default) for name, default in zip(names, defaults, strict=True))
     fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
     if mode not in fans or distribution not in DISTRIBUTIONS:
         return None

@@ -91,14 +91,16 @@ ACTIVATIONS: dict[str, Activation] = {
     "relu6": Activation(lambda x: np.clip(x, 0.0, 6.0), lambda x: ((x > 0) & (x < 6)).astype(float), (0.0, 6.0)),
     "tanh": Activation(np.tanh, lambda x: 1.0 - np.tanh(x) ** 2),
     "sigmoid": Activation(_sigmoid, lambda x: _sigmoid(x) * (1.0 - _sigmoid(x))),
-    "hard_sigmoid": Activation(lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
-                               lambda x: (np.abs(x) < 3).astype(float) / 6.0, (-3.0, 3.0)),  # fmt: skip
+    "hard_sigmoid": Activation(
+        lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0), lambda x: (np.abs(x) < 3).astype(float) / 6.0, (-3.0, 3.0)
+    ),  # fmt: skip
     "softsign": Activation(lambda x: x / (1.0 + np.abs(x)), lambda x: 1.0 / (1.0 + np.abs(x)) ** 2, (0.0,)),
     "softplus": Activation(lambda x: np.logaddexp(0.0, x), _sigmoid),
     "elu": Activation(*_elu(1.0), kinks=(0.0,)),
     "selu": Activation(*_elu(SELU_ALPHA, SELU_SCALE), kinks=(0.0,)),
-    "gelu": Activation(lambda x: x * _normal_cdf(x),
-                       lambda x: _normal_cdf(x) + x * np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)),  # fmt: skip
+    "gelu": Activation(
+        lambda x: x * _normal_cdf(x), lambda x: _normal_cdf(x) + x * np.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
+    ),  # fmt: skip
     "silu": Activation(lambda x: x * _sigmoid(x), lambda x: _sigmoid(x) * (1.0 + x * (1.0 - _sigmoid(x)))),
 }
 ACTIVATIONS["swish"] = ACTIVATIONS["silu"]
@@ -124,7 +126,7 @@ def gaussian_mean(f: Callable, q: float, mean: float = 0.0, kinks: tuple[float, 
     inner = sorted(z for z in ((k - mean) / math.sqrt(q) for k in kinks) if -Z_RANGE < z < Z_RANGE)
     edges = [-Z_RANGE, *inner, Z_RANGE]
     total = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
         z = (high - low) / 2 * LEGENDRE_NODES + (high + low) / 2
         density = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
         total += (high - low) / 2 * float(np.dot(LEGENDRE_WEIGHTS, f(mean + math.sqrt(q) * z) * density))
@@ -177,12 +179,26 @@ def chi1(activation: Activation, q: float, sigma_w2: float, bias_mean: float = 0
 
 @dataclass(frozen=True)
 class Prediction:
-    """The mean-field prediction for one hidden-layer setting."""
+    """The mean-field prediction for one hidden-layer setting, in decades per layer toward the input."""
 
     q_star: float
     chi1: float
-    decades_per_layer: float  # 0.5·log10(χ1): change of ‖δ‖ per layer toward the input
+    decades_per_layer: float  # of ‖δ‖: 0.5·log10(χ1)
+    kernel_decades_per_layer: float  # of ‖∂L/∂W‖: 0.5·log10(χ1 / ρ), see forward_ratio
     fixed_point: FixedPoint
+
+
+def forward_ratio(activation: Activation, q: float, sigma_w2: float, sigma_b2: float, bias_mean: float = 0.0) -> float:
+    """ρ = q_{l+1} / q_l where the iteration ends: 1 at a finite fixed point, the geometric rate at which
+    the forward signal dies (q* = 0) or blows up (q* = ∞) otherwise.
+
+    The kernel gradient of layer l is a_{l-1}ᵀ δ_l, so ‖∂L/∂W_l‖² ∝ E[φ(z_{l-1})²] · E‖δ_l‖²: toward the
+    input it changes by χ1 from δ and by 1/ρ from the activations. With σb² = 0, E[φ(z_{l-1})²] = q_l / σw².
+    At a finite q* both slopes are the same; where q → 0 or ∞ they differ (a ReLU net at σw² = 1 has
+    χ1 = ρ = 1/2: δ shrinks toward the input while the kernel gradients stay level).
+    """
+    q = min(max(q, Q_ZERO**2), Q_INFINITE)
+    return variance_map(q, activation, sigma_w2, sigma_b2, bias_mean) / q
 
 
 def predict(activation, sigma_w2: float, sigma_b2: float = 0.0, bias_mean: float = 0.0, q0: float = 1.0):
@@ -197,5 +213,9 @@ def predict(activation, sigma_w2: float, sigma_b2: float = 0.0, bias_mean: float
         return None
     point = fixed_point(functions, sigma_w2, sigma_b2, bias_mean, q0)
     chi = chi1(functions, point.q, sigma_w2, bias_mean)
+    settled = point.limit == "finite" and point.converged
+    rho = 1.0 if settled else forward_ratio(functions, point.q, sigma_w2, sigma_b2, bias_mean)
     decades = 0.5 * math.log10(chi) if chi > 0 else -math.inf
-    return Prediction(q_star=point.q, chi1=chi, decades_per_layer=decades, fixed_point=point)
+    kernel = 0.5 * math.log10(chi / rho) if chi > 0 and rho > 0 else math.nan
+    return Prediction(q_star=point.q, chi1=chi, decades_per_layer=decades, kernel_decades_per_layer=kernel,
+                      fixed_point=point)  # fmt: skip

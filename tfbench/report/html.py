@@ -79,8 +79,8 @@ def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
         "metric_name": metric_name,
         "higher_is_better": HIGHER_IS_BETTER.get(metric_name, True),
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
-        # variant -> predicted decades per layer; empty for manifests written before Setups were stored
-        "predictions": theory_overlay.predicted_decades(entry.get("setups") or {}),
+        # variant -> mean-field Prediction; empty for manifests written before Setups were stored
+        "predictions": theory_overlay.predictions(entry.get("setups") or {}),
     }
 
 

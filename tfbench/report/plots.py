@@ -125,8 +125,8 @@ def _legend(ax, source=None) -> None:
 def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | None = None) -> Figure:
     """(a) Kernel gradient norm against depth, at step 0 and at each run's last recorded step.
 
-    `predictions` (variant -> decades per layer toward the input, from report.theory_overlay) adds the
-    mean-field slope to the step-0 panel as dashed lines.
+    `predictions` (variant -> tfbench.theory.Prediction, from report.theory_overlay) adds the mean-field
+    slope to the step-0 panel as dashed lines.
     """
     figure = _new_figure(10, 3.8)
     first, last = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})

@@ -2,9 +2,12 @@
 
 Both are in decades per layer *toward the input*, the direction backpropagation runs: positive means
 the gradient grows toward the input (exploding), negative that it shrinks (vanishing), the sign
-convention of log10_grad_ratio. The prediction is 0.5·log10(χ1) of tfbench.theory for the variant's
-activation and the σw², σb² its initializers imply; the measurement is the least-squares slope of
-log10 ‖δ‖ (act_grad_norm) and of log10 ‖∂L/∂W‖ over the hidden layers at step 0, averaged over seeds.
+convention of log10_grad_ratio. The prediction comes from tfbench.theory for the variant's activation
+and the σw², σb² its initializers imply: 0.5·log10(χ1) for δ, 0.5·log10(χ1/ρ) for the kernel gradient
+(they differ where the forward signal itself dies or blows up, see theory.forward_ratio). The
+measurement is the least-squares slope of log10 ‖δ‖ (act_grad_norm) and of log10 ‖∂L/∂W‖ over the
+hidden layers at step 0, averaged over seeds. The table shows δ (csv: both); the gradient-vs-depth
+figure plots kernel gradients, so its dashed lines use the kernel prediction.
 
 The theory describes plain MLPs at initialization: i.i.d. zero-mean weights, no normalization, no
 dropout, no skips. So the overlay applies to model "mlp" without batch_norm and with dropout 0, and to
@@ -23,9 +26,9 @@ import pandas as pd
 
 from tfbench import init_variance, theory
 
-PREDICTED, MEASURED, MEASURED_KERNEL = "predicted_decades_per_layer", "measured_decades_per_layer", \
-    "measured_kernel_decades_per_layer"  # fmt: skip
-OVERLAY_COLUMNS = (PREDICTED, MEASURED, MEASURED_KERNEL)
+PREDICTED, MEASURED = "predicted_decades_per_layer", "measured_decades_per_layer"  # of ‖δ‖
+PREDICTED_KERNEL, MEASURED_KERNEL = "predicted_kernel_decades_per_layer", "measured_kernel_decades_per_layer"
+OVERLAY_COLUMNS = (PREDICTED, MEASURED, PREDICTED_KERNEL, MEASURED_KERNEL)
 LINE_LABEL = "mean-field prediction"
 
 
@@ -48,10 +51,10 @@ def prediction(setup: Mapping) -> theory.Prediction | None:
     return theory.predict(setup.get("activation", "relu"), sigma_w2, bias.variance, bias.mean)
 
 
-def predicted_decades(setups: Mapping) -> dict[str, float]:
-    """variant label -> predicted decades per layer, for the variants the theory covers."""
+def predictions(setups: Mapping) -> dict[str, theory.Prediction]:
+    """variant label -> Prediction, for the variants (label -> canonical Setup) the theory covers."""
     found = {label: prediction(setup) for label, setup in (setups or {}).items()}
-    return {label: p.decades_per_layer for label, p in found.items() if p is not None}
+    return {label: p for label, p in found.items() if p is not None}
 
 
 def _slope_toward_input(depths: np.ndarray, norms: np.ndarray) -> float:
@@ -86,28 +89,30 @@ def measured_decades(layers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(per_seed).groupby("variant", sort=False)[columns].mean()
 
 
-def with_overlay_columns(table: pd.DataFrame, layers: pd.DataFrame, predictions: Mapping) -> pd.DataFrame:
-    """The comparison table plus the OVERLAY_COLUMNS for the variants with a prediction (NaN elsewhere);
-    the table unchanged when no variant has one."""
-    if not predictions:
+def with_overlay_columns(table: pd.DataFrame, layers: pd.DataFrame, found: Mapping) -> pd.DataFrame:
+    """The comparison table plus the OVERLAY_COLUMNS for the variants with a Prediction in `found` (NaN
+    elsewhere); the table unchanged when no variant has one."""
+    if not found:
         return table
     measured = measured_decades(layers)
     table = table.copy()
     labels = table["variant"].astype(str)
-    covered = labels.isin(list(predictions))
-    table[PREDICTED] = labels.map(predictions).astype(float)
+    covered = labels.isin(list(found))
+    table[PREDICTED] = labels.map({k: p.decades_per_layer for k, p in found.items()}).astype(float)
+    table[PREDICTED_KERNEL] = labels.map({k: p.kernel_decades_per_layer for k, p in found.items()}).astype(float)
     for column in (MEASURED, MEASURED_KERNEL):
         table[column] = labels.map(measured[column]).astype(float).where(covered)
     return table
 
 
-def draw_predictions(ax, layers_at_start: pd.DataFrame, predictions: Mapping, column: str = "kernel_grad_norm") -> None:
-    """On a gradient-vs-depth panel, each variant's predicted slope as a dashed line in the colour of the
-    variant's own line, anchored at its seed-averaged (geometric mean) value at the last hidden layer and
-    drawn back to layer 1 (the gradient grows by `decades` per layer toward the input)."""
+def draw_predictions(ax, layers_at_start: pd.DataFrame, found: Mapping, column: str = "kernel_grad_norm") -> None:
+    """On a gradient-vs-depth panel of `column` (kernel gradients; "act_grad_norm" for δ), each variant's
+    predicted slope as a dashed line in the colour of the variant's own line, anchored at its
+    seed-averaged (geometric mean) value at the last hidden layer and drawn back to layer 1."""
     colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
     drawn = False
-    for variant, decades in predictions.items():
+    for variant, predicted in found.items():
+        decades = predicted.kernel_decades_per_layer if column == "kernel_grad_norm" else predicted.decades_per_layer
         rows = layers_at_start[layers_at_start["variant"].astype(str) == variant]
         if variant not in colors or rows.empty or not math.isfinite(decades):
             continue
