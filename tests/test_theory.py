@@ -6,6 +6,7 @@ the samples Keras' initializers draw, and finally against the δ gradients of re
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import keras
@@ -100,6 +101,23 @@ def test_kernel_slope_removes_the_forward_decay_where_q_star_is_zero_or_infinite
 def test_kernel_and_delta_slopes_agree_at_a_finite_fixed_point():
     result = theory.predict("sigmoid", 1.0)
     assert result.fixed_point.limit == "finite" and result.kernel_decades_per_layer == result.decades_per_layer
+
+
+def _scipy_mean(f, q: float, mean: float = 0.0, kinks=(0.0,)) -> float:
+    """E[f(mean + √q z)] by scipy's adaptive quadrature, split where x = mean + √q z crosses a kink."""
+    integrand = lambda z: f(np.array(mean + math.sqrt(q) * z)) * stats.norm.pdf(z)  # noqa: E731
+    cuts = sorted({-12.0, 12.0, *(c for c in ((k - mean) / math.sqrt(q) for k in kinks) if -12 < c < 12)})
+    pieces = (integrate.quad(integrand, a, b, epsabs=1e-14, limit=200)[0] for a, b in itertools.pairwise(cuts))
+    return sum(pieces)
+
+
+@pytest.mark.parametrize("name", sorted(theory.ACTIVATIONS))
+@pytest.mark.parametrize("q", [1e-4, 0.5, 2.0, 5.0, 64.0, 1e4])
+def test_gaussian_mean_of_phi_and_derivative_squared_matches_scipy(name, q):
+    activation = theory.ACTIVATIONS[name]
+    for f in (lambda x: activation.phi(x) ** 2, lambda x: activation.dphi(x) ** 2):
+        expected = _scipy_mean(f, q, mean=0.1, kinks=(0.0, *activation.kinks))
+        assert theory.gaussian_mean(f, q, 0.1, activation.kinks) == pytest.approx(expected, rel=1e-7, abs=1e-13)
 
 
 def test_unsupported_activation_or_zero_weight_variance_gives_no_prediction():
@@ -204,7 +222,8 @@ def test_bias_moments_constant_is_a_mean_shift():
 
 # ------------------------------------------------------------------------ agreement with real networks
 
-TANH_SIGMA_W2 = (0.5, 1.0, 1.5, 2.0, 4.0)  # around tanh's order-to-chaos edge at σw² = 1 (σb² = 0)
+# Around tanh's order-to-chaos edge at σw² = 1 (σb² = 0), and deep in the saturated chaotic phase.
+TANH_SIGMA_W2 = (0.5, 1.0, 1.5, 2.0, 4.0, 64.0)
 
 
 def measured_decades(setup: Setup, seeds=(0, 1)) -> tuple[float, float]:
