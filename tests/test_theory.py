@@ -18,7 +18,7 @@ from scipy import integrate, stats
 from tfbench import Setup, init_variance, theory
 from tfbench.build import build_model
 from tfbench.data import load_data
-from tfbench.report.theory_overlay import _slope_toward_input, prediction
+from tfbench.report.theory_overlay import prediction, slope_toward_input
 from tfbench.spec import canonical
 
 # ----------------------------------------------------------------------------------------- closed forms
@@ -244,8 +244,8 @@ def measured_decades(setup: Setup, seeds=(0, 1)) -> tuple[float, float]:
         gradients = tape.gradient(loss, [*zs, *kernels])
         norms = np.array([float(tf.norm(gradient)) for gradient in gradients])
         delta, kernel = norms[: setup.depth], norms[setup.depth + 1 :]
-        delta_slopes.append(_slope_toward_input(hidden, delta))
-        kernel_slopes.append(_slope_toward_input(hidden[1:], kernel[1:]))
+        delta_slopes.append(slope_toward_input(hidden, delta))
+        kernel_slopes.append(slope_toward_input(hidden[1:], kernel[1:]))
     return float(np.mean(delta_slopes)), float(np.mean(kernel_slopes))
 
 

@@ -57,7 +57,7 @@ def predictions(setups: Mapping) -> dict[str, theory.Prediction]:
     return {label: p for label, p in found.items() if p is not None}
 
 
-def _slope_toward_input(depths: np.ndarray, norms: np.ndarray) -> float:
+def slope_toward_input(depths: np.ndarray, norms: np.ndarray) -> float:
     """−d log10(norm) / d depth by least squares over the finite positive norms; NaN below two points."""
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log10(norms)
@@ -82,8 +82,8 @@ def measured_decades(layers: pd.DataFrame) -> pd.DataFrame:
         kernel = pd.to_numeric(run["kernel_grad_norm"], errors="coerce").to_numpy(float)
         past_first = hidden & (depths > 1)
         per_seed.append({"variant": str(variant), "seed": seed,
-                         MEASURED: _slope_toward_input(depths[hidden], delta[hidden]),
-                         MEASURED_KERNEL: _slope_toward_input(depths[past_first], kernel[past_first])})  # fmt: skip
+                         MEASURED: slope_toward_input(depths[hidden], delta[hidden]),
+                         MEASURED_KERNEL: slope_toward_input(depths[past_first], kernel[past_first])})  # fmt: skip
     if not per_seed:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="variant"))
     return pd.DataFrame(per_seed).groupby("variant", sort=False)[columns].mean()
