@@ -130,7 +130,7 @@ def describe(gate) -> str:
 
 
 def t_quantile(probability: float, dof: int) -> float:
-    from scipy.stats import t  # scipy comes with scikit-learn, a dependency
+    from scipy.stats import t  # Student t quantiles
 
     return float(t.ppf(probability, dof))
 
