@@ -88,6 +88,7 @@ def test_manifest_describes_the_run(activation_run):
     assert {"tfbench", "tensorflow", "keras", "python", "numpy"} <= set(manifest["versions"])
     assert manifest["profile"] == "quick"
     assert manifest["seeds"] == [0]  # quick = 1 seed
+    assert manifest["calibration"]["reference_steps_per_s"] > 0 and manifest["calibration"]["workload"]
     assert manifest["finished"] is not None and manifest["finished"] >= manifest["started"]
     assert "activation" in manifest["command_line"] and "--profile quick" in manifest["command_line"]
     suite = manifest["suites"]["activation"]

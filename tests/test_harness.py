@@ -19,6 +19,7 @@ from tfbench.build import build_model
 from tfbench.data import load_data, train_batches
 from tfbench.harness.plan import STANDARD_RECORDED_STEPS, RecordPlan
 from tfbench.harness.train import train_run
+from tfbench.schema import LAYER_COLUMNS
 from tfbench.spec import Setup
 
 SEED = 3
@@ -186,6 +187,42 @@ def test_step_0_update_ratio_under_plain_sgd_is_lr_times_grad_norm_over_kernel_n
         expected = setup.learning_rate * norm(ref["kernel_grads"][name]) / norm(weights[name][0])
         # ΔW is (W - lr g) - W in float32: a little cancellation error on top of the gradient's.
         assert rows.loc[name, "update_ratio"] == pytest.approx(expected, rel=1e-3)
+
+
+def sgd_update_ratios_at(setup, weights, data_batches, step: int) -> dict:
+    """Brute force: replay plain SGD on the tape up to `step`; lr·‖g‖/‖W‖ of each kernel at that step."""
+    current = dict(weights)
+    for s in range(step + 1):
+        ref = brute_force(setup, current, *data_batches[s])
+        if s == step:
+            return {n: setup.learning_rate * norm(ref["kernel_grads"][n]) / norm(current[n][0]) for n in ref["names"]}
+        current = {
+            n: (current[n][0] - setup.learning_rate * ref["kernel_grads"][n],
+                current[n][1] - setup.learning_rate * ref["bias_grads"][n])
+            for n in ref["names"]
+        }  # fmt: skip
+
+
+def test_update_ratio_of_every_recorded_step_is_measured_against_that_steps_own_kernels(digits):
+    # Full mode records consecutive steps (the copy of step s's kernels is what step s-1 left);
+    # a plan recording steps 0 and 3 of 4, as standard mode does in long runs, needs a fresh copy
+    # before step 3.
+    setup = dataclasses.replace(BASE, steps=4, eval_every=2)
+    weights = initial_weights(setup, digits, SEED)
+    data_batches = batches(setup, digits, SEED)
+    full = train_run(setup, SEED, mode="full")
+    sparse_plan = RecordPlan(steps=4, recorded=np.array([0, 3]))
+    sparse = build_model(setup, digits, SEED, sparse_plan)
+    stream = train_batches(digits, setup.batch_size, setup.steps, SEED)
+    sparse.fit(stream, epochs=1, steps_per_epoch=4, verbose=0, shuffle=False)
+    column = LAYER_COLUMNS.index("update_ratio")
+    for step in (1, 3):
+        expected = sgd_update_ratios_at(setup, weights, data_batches, step)
+        rows, _ = step_rows(full, step)
+        for depth, (name, ratio) in enumerate(expected.items()):
+            assert rows.loc[name, "update_ratio"] == pytest.approx(ratio, rel=2e-3), ("full", step, name)
+            if step == 3:
+                assert sparse.fetch_layers()[1, depth, column] == pytest.approx(ratio, rel=2e-3), ("sparse", name)
 
 
 def test_step_0_dead_fraction_of_relu_layers_matches_numpy(relu_case):

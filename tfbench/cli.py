@@ -1,6 +1,7 @@
 """Command line: parse, call, map errors to exit codes (DESIGN §8). Nothing else lives here.
 
-Exit codes: 0 done (divergence is a result), 1 a variant failed, 2 bad input or usage, 130 interrupted.
+Exit codes: 0 done (divergence is a result), 1 a variant failed or compare found a regression, 2 bad input or
+usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def make_parser() -> Parser:
     report = commands.add_parser("report", help="regenerate the HTML pages of a run folder from its records")
     report.add_argument("dir", help="a folder written by 'run' (it holds manifest.json)")
 
+    compare = commands.add_parser("compare", help="compare two run folders; exit 1 on a regression")
+    compare.add_argument("base", help="the reference run folder (e.g. a committed baseline)")
+    compare.add_argument("current", help="the run folder to judge")
+    compare.add_argument("--fail-on", metavar="SPEC", help="gates, e.g. metric:0.02,grad:0.25,speed:25%%,verdict:on")
+    compare.add_argument("--markdown", metavar="FILE", help="also write the comparison as Markdown (PR comment)")
+
+    baseline = commands.add_parser("baseline", help="copy a run's manifest and runs.csv files into a baseline folder")
+    baseline.add_argument("source", help="a folder written by 'run'")
+    baseline.add_argument("dest", help="the baseline folder to replace (e.g. tests/baseline/quick)")
+
     diagnose = commands.add_parser("diagnose", help="gradient flow of a saved Keras model on your data, no training")
     diagnose.add_argument("model", help="a model file saved with model.save('model.keras')")
     diagnose.add_argument("--data", required=True, help="a .npz file holding x_train and y_train")
@@ -100,6 +111,29 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args) -> int:
+    from pathlib import Path
+
+    from tfbench.compare import compare
+    from tfbench.compare_output import terminal_text, write_markdown
+
+    if args.markdown and not Path(args.markdown).resolve().parent.is_dir():
+        raise TfbenchError(f"--markdown {args.markdown!r}: no such folder: expected a file in an existing folder")
+    comparison = compare(args.base, args.current, args.fail_on)
+    print(terminal_text(comparison))
+    if args.markdown:
+        write_markdown(args.markdown, comparison)
+    return EXIT_FAILED if len(comparison.regressions) else EXIT_OK
+
+
+def cmd_baseline(args) -> int:
+    from tfbench.baseline import save_baseline
+
+    names = save_baseline(args.source, args.dest)
+    print(f"baseline: {args.dest} now holds manifest.json and runs.csv of {len(names)} suites: {', '.join(names)}")
+    return EXIT_OK
+
+
 def cmd_list(args) -> int:
     from tfbench.discovery import all_suites
 
@@ -139,7 +173,10 @@ def cmd_diagnose(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report, "diagnose": cmd_diagnose}
+COMMANDS = {
+    "run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report,
+    "compare": cmd_compare, "baseline": cmd_baseline, "diagnose": cmd_diagnose,
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

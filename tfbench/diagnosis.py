@@ -120,8 +120,8 @@ def _measure(model, probing, dataset: Dataset, count: int, batch_size: int):
             loss = tf.reduce_mean(loss_fn(y, y_pred)) + (tf.add_n(losses) if losses else 0.0)
         gradients = tape.gradient(loss, [*variables, *zs])
         grads = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=False)]
-        stats.keep_kernels()  # no update: the applied-update column is meaningless here
-        return stats.compute(grads, monitor.squared_norms(grads), gradients[len(variables) :], activations), loss
+        stats.keep_kernels(0)  # no update: the applied-update column is meaningless here
+        return stats.compute(0, grads, monitor.squared_norms(grads), gradients[len(variables) :], activations), loss
 
     saved = [v.numpy() for v in model.non_trainable_variables]  # BatchNormalization's moving statistics
     tables, losses = [], []

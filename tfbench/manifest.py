@@ -9,7 +9,9 @@ import shlex
 import sys
 from importlib import metadata
 
+from tfbench.profiles import get_profile
 from tfbench.records import SCHEMA_VERSION
+from tfbench.spec import canonical
 
 
 def utc_now() -> str:
@@ -41,13 +43,20 @@ def command_line() -> str:
     return shlex.join([*program.split(), *sys.argv[1:]])
 
 
-def suite_entry(suite) -> dict:
-    """What the report needs to know about a suite that the run records do not say."""
+def suite_entry(suite, profile: str | None = None) -> dict:
+    """What the report needs to know about a suite that the run records do not say.
+
+    `setups` holds each level's effective Setup (the profile applied) in tfbench.spec.canonical form,
+    from which the report computes the mean-field prediction; manifests without it get no overlay.
+    """
+    apply = get_profile(profile).apply if profile else (lambda setup: setup)
     return {
         "factor": suite.factor_name,
         "question": suite.question,
         "reference": suite.reference_label,
         "levels": [v.label for v in suite.variants()],
+        "tolerances": {key: str(value) for key, value in suite.tolerances.items()},  # compare's per-suite gates
+        "setups": {v.label: canonical(apply(v.setup)) for v in suite.variants()},
     }
 
 
@@ -68,7 +77,7 @@ def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list) -
         "profile": profile,
         "seeds": seeds,
         "monitor": monitor,
-        "suites": {suite.name: suite_entry(suite) for suite in suites},
+        "suites": {suite.name: suite_entry(suite, profile) for suite in suites},
         "started": utc_now(),
         "finished": None,
     }

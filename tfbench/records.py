@@ -100,10 +100,23 @@ def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
     return table
 
 
+def read_runs(folder: Path) -> pd.DataFrame:
+    """One suite's runs.csv alone (all that `compare` and a committed baseline need)."""
+    try:
+        return _read_runs_csv(Path(folder) / RUNS_FILE)
+    except (OSError, ValueError) as error:
+        path = str(Path(folder) / RUNS_FILE)
+        raise TfbenchError(f"{path!r} cannot be read ({error}): expected a tfbench runs.csv") from None
+
+
+def _read_runs_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=RUN_TEXT_DTYPES)
+
+
 def read_suite(folder: Path) -> SuiteRecords:
     folder = Path(folder)
     try:
-        runs = pd.read_csv(folder / RUNS_FILE, keep_default_na=False, na_values=[""], dtype=RUN_TEXT_DTYPES)
+        runs = _read_runs_csv(folder / RUNS_FILE)
         steps = pd.read_parquet(folder / STEPS_FILE)
         layers = pd.read_parquet(folder / LAYERS_FILE)
     except (OSError, ValueError) as error:

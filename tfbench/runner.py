@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tfbench import records, verdict
+from tfbench.calibration import calibrate
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
 from tfbench.manifest import build_manifest, utc_now
@@ -57,6 +58,7 @@ def run(
     check_suites(suites, budget, build=False)  # every bad value surfaces before any training
     out = ensure_output_folder(out)
     manifest = build_manifest(budget.name, seed_list, monitor, suites)
+    manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
     manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary = RunSummary(out=out)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfbench.errors import SuiteError, TfbenchError
+from tfbench.tolerance import parse_mapping
 
 MODEL_FAMILIES = ("mlp", "cnn", "rnn", "resnet")
 CELLS = ("simple_rnn", "lstm", "gru")
@@ -187,7 +188,7 @@ class Suite:
     base: Setup
     levels: list | dict
     reference: str | None = None
-    tolerances: Mapping[str, float] = field(default_factory=dict)
+    tolerances: Mapping[str, float | str] = field(default_factory=dict)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -204,6 +205,10 @@ class Suite:
             raise SuiteError(
                 f"Suite {self.name!r}: levels={self.levels!r} is invalid: expected a non-empty list or dict"
             )
+        try:
+            parse_mapping(self.tolerances, f"Suite {self.name!r} tolerances")  # compare's gates, e.g. {"metric": 0.05}
+        except TfbenchError as error:
+            raise SuiteError(str(error)) from None
         variants = self.variants()  # builds every Setup: structural errors surface here
         labels = [v.label for v in variants]
         if self.reference is not None and self.reference not in labels:

@@ -102,8 +102,10 @@ class MonitoredModel(keras.Model):
         step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
         record = tf.gather(self.buffers.record_mask, step)
 
-        # Phase 3: on recorded steps only, keep the kernels as they are before the update.
-        tf.cond(record, lambda: self.layer_stats.keep_kernels(), lambda: tf.constant(False))
+        # Phase 3: on recorded steps only, keep the kernels as they are before the update (unless the
+        # previous step was recorded: its statistics left them in place).
+        stats = self.layer_stats
+        tf.cond(record & stats.needs_copy(step), lambda: stats.keep_kernels(step), lambda: tf.constant(False))
 
         # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(applied, variables)
@@ -111,11 +113,14 @@ class MonitoredModel(keras.Model):
         # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
-        tf.cond(
-            record,
-            lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
-            lambda: tf.constant(False),
-        )
+        if self.plan.every_step:  # no branch needed when every step is recorded
+            self._record_layers(step, grads, grad_squares, deltas, activations, loss)
+        else:
+            tf.cond(
+                record,
+                lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
+                lambda: tf.constant(False),
+            )
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
     def test_step(self, data):
@@ -167,7 +172,7 @@ class MonitoredModel(keras.Model):
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
     def _record_layers(self, step, grads, grad_squares, deltas, activations, loss):
-        table = self.layer_stats.compute(grads, grad_squares, deltas, activations)
+        table = self.layer_stats.compute(step, grads, grad_squares, deltas, activations)
         self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
         if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
             scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}

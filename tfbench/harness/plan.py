@@ -38,6 +38,10 @@ class RecordPlan:
         return len(self.recorded)
 
     @property
+    def every_step(self) -> bool:
+        return self.n_recorded == self.steps
+
+    @property
     def mask(self) -> np.ndarray:
         mask = np.zeros(self.steps, dtype=bool)
         mask[self.recorded] = True

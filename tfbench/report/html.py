@@ -18,12 +18,13 @@ import jinja2
 import pandas as pd
 
 from tfbench import records
-from tfbench.report import plots, tables
+from tfbench.report import plots, tables, theory_overlay
 from tfbench.schema import HIGHER_IS_BETTER
 
 FIGURE_CAPTIONS = {
     "gradient_vs_depth": "Kernel gradient norm per layer at initialization and at the end of training (mean over "
-    "seeds, log scale). A line falling toward depth 1 is a gradient vanishing toward the input.",
+    "seeds, log scale). A line falling toward depth 1 is a gradient vanishing toward the input. Dashed: the "
+    "mean-field prediction for plain MLPs, anchored at the last hidden layer.",
     "gradient_heatmap": "log10 kernel gradient norm for every layer (rows) and recorded step (columns), one panel "
     "per variant on one shared color scale.",
     "training_curves": "Training loss per step and held-out metric per evaluation: mean over seeds with a 95 % band.",
@@ -78,6 +79,8 @@ def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
         "metric_name": metric_name,
         "higher_is_better": HIGHER_IS_BETTER.get(metric_name, True),
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
+        # variant -> mean-field Prediction; empty for manifests written before Setups were stored
+        "predictions": theory_overlay.predictions(entry.get("setups") or {}),
     }
 
 
@@ -86,16 +89,20 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     table = tables.comparison_table(
         suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"]
     )
+    table = theory_overlay.with_overlay_columns(table, suite_records.layers, info["predictions"])
     tables.write_summary(folder, table, title=info["name"])
     rows = table.to_dict("records")
     figures = []
     if not suite_records.layers.empty:
         figure_folder = folder / "figures"
         figure_folder.mkdir(exist_ok=True)
-        for key, figure in plots.suite_figures(suite_records, info["metric_name"]).items():
+        for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
             plots.save(figure, figure_folder / f"{key}.png")
             figures.append({"name": key, "src": f"figures/{key}.png", "caption": FIGURE_CAPTIONS.get(key, key)})
-    page = env.get_template("suite.html").render(**info, **common, root="../", rows=rows, figures=figures)
+    theory = theory_overlay.PREDICTED in table.columns
+    page = env.get_template("suite.html").render(
+        **info, **common, root="../", rows=rows, figures=figures, theory=theory
+    )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return rows
 

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, LogLocator  # noqa: E402
 
 from tfbench.records import atomic_write  # noqa: E402
+from tfbench.report import theory_overlay  # noqa: E402
 
 DEPTH_LABEL = "layer depth (1 = input side)"
 STEP_LABEL = "optimizer step"
@@ -121,11 +122,17 @@ def _legend(ax, source=None) -> None:
         ax.legend(handles, labels, title="variant", fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 
-def gradient_vs_depth(layers: pd.DataFrame, palette: dict) -> Figure:
-    """(a) Kernel gradient norm against depth, at step 0 and at each run's last recorded step."""
+def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | None = None) -> Figure:
+    """(a) Kernel gradient norm against depth, at step 0 and at each run's last recorded step.
+
+    `predictions` (variant -> tfbench.theory.Prediction, from report.theory_overlay) adds the mean-field
+    slope to the step-0 panel as dashed lines.
+    """
     figure = _new_figure(10, 3.8)
     first, last = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
-    _variant_lines(first, layers[layers["step"] == 0], "kernel_grad_norm", palette, log=True)
+    start = layers[layers["step"] == 0]
+    _variant_lines(first, start, "kernel_grad_norm", palette, log=True)
+    theory_overlay.draw_predictions(first, start, predictions or {})
     _variant_lines(last, _last_steps(layers), "kernel_grad_norm", palette, log=True)
     first.set_title("at initialization (step 0)")
     last.set_title("at the last recorded step")
@@ -248,12 +255,12 @@ def save(figure: Figure, path: str | Path) -> None:
     atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, bbox_inches="tight"))
 
 
-def suite_figures(records, metric_name: str) -> dict[str, Figure]:
-    """The five figures of one suite's records (a SuiteRecords), by name."""
+def suite_figures(records, metric_name: str, predictions: dict | None = None) -> dict[str, Figure]:
+    """The figures of one suite's records (a SuiteRecords), by name; `predictions` as gradient_vs_depth."""
     variants = _variants(records)
     palette = variant_palette(variants)
     return {
-        "gradient_vs_depth": gradient_vs_depth(records.layers, palette),
+        "gradient_vs_depth": gradient_vs_depth(records.layers, palette, predictions),
         "gradient_heatmap": gradient_heatmaps(records.layers, variants),
         "training_curves": training_curves(records.steps, palette, metric_name),
         "update_ratio": update_ratios(records.layers, variants),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from tfbench import verdict as verdicts
 from tfbench.records import atomic_write
+from tfbench.report import theory_overlay
 
 STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "steps_per_s")  # runs.csv columns summarised
 TABLE_COLUMNS = (
@@ -250,8 +251,9 @@ SUMMARY_MD = jinja2.Template(
     """\
 ### {{ title }}
 
-| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio | steps/s | diverged |
-|---|---|---|---|---|---|---|
+| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio | steps/s | diverged |\
+{%- if theory %} predicted decades/layer | measured decades/layer (δ) |{% endif %}
+|---|---|---|---|---|---|---|{% if theory %}---|---|{% endif %}
 {% for row in rows -%}
 | {{ row | join(" | ") }} |
 {% endfor %}
@@ -300,6 +302,7 @@ def _cell(text) -> str:
 def summary_markdown(table: pd.DataFrame, title: str) -> str:
     """The comparison table as markdown, one row per variant, triggers listed under it."""
     rows, triggers = [], []
+    theory = theory_overlay.PREDICTED in table.columns  # the mean-field columns, where the overlay applies
     reference = table.attrs.get("reference")  # set by comparison_table; a table read back from csv has none
     for _, row in table.iterrows():
         name = _cell(row["variant"])
@@ -318,12 +321,15 @@ def summary_markdown(table: pd.DataFrame, title: str) -> str:
             _number(row["steps_per_s_mean"]),
             diverged,
         ])  # fmt: skip
+        if theory:
+            rows[-1] += [_number(row[theory_overlay.PREDICTED], signed=True),
+                         _number(row[theory_overlay.MEASURED], signed=True)]  # fmt: skip
         for column in ("verdict", "verdict_end"):
             trigger = row.get(f"{column}_trigger")
             if isinstance(trigger, str) and trigger and (column == "verdict" or row["verdict_end"] != row["verdict"]):
                 when = "at the end" if column == "verdict_end" else "at the start"
                 triggers.append(f"{name}, {_cell(row[column])} {when}: {_cell(trigger)}")
-    return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers)
+    return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers, theory=theory)
 
 
 def write_summary(folder: Path, table: pd.DataFrame, title: str) -> None:

@@ -1,0 +1,267 @@
+"""`tfbench compare`: identical folders pass, planted regressions are named, the tolerance arithmetic
+matches a hand computation, and bad input is one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tfbench import records
+from tfbench.compare import compare
+from tfbench.errors import TfbenchError
+from tfbench.tolerance import half_width
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "tests" / "baseline" / "quick"
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "tfbench", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)  # fmt: skip
+
+
+def baseline_variants() -> int:
+    """How many (suite, variant) pairs the committed baseline holds, counted from its files."""
+    return sum(records.read_runs(BASELINE / name).variant.nunique() for name in records.suite_names(BASELINE))
+
+
+def edit_runs(folder: Path, suite: str, label: str, **changes) -> None:
+    """Set columns of one variant's rows in a copied runs.csv (the planted change)."""
+    runs = records.read_runs(folder / suite)
+    rows = runs.variant == label
+    assert rows.any(), f"{suite}/{label} is not in the baseline"
+    for column, value in changes.items():
+        runs.loc[rows, column] = value(runs.loc[rows, column]) if callable(value) else value
+    runs.to_csv(folder / suite / records.RUNS_FILE, index=False)
+
+
+def edit_manifest(folder: Path, edit) -> None:
+    manifest = json.loads((folder / records.MANIFEST_FILE).read_text())
+    edit(manifest)
+    (folder / records.MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+@pytest.fixture
+def current(tmp_path) -> Path:
+    """A copy of the committed baseline (real quick-profile records) to plant changes in."""
+    return Path(shutil.copytree(BASELINE, tmp_path / "current"))
+
+
+def hand_built(folder: Path, rows: list[dict], reference: float | None = 1000.0, tolerances=None) -> Path:
+    """A run folder from rows of (variant, seed, final_metric, ...); the other columns get plain values."""
+    defaults = {"suite": "toy", "factor": "activation", "level": "x", "status": "ok", "verdict": "healthy",
+                "verdict_end": "healthy", "steps": 30, "metric_name": "accuracy", "final_loss": 1.0,
+                "best_metric": 0.9, "log10_grad_ratio": 0.0, "log10_delta_ratio": 0.0, "wall_s": 1.0,
+                "steps_per_s": 500.0, "setup_hash": "h", "error": ""}  # fmt: skip
+    runs = pd.DataFrame([{**defaults, **row} for row in rows]).reindex(columns=list(records.RUN_COLUMNS))
+    (folder / "toy").mkdir(parents=True)
+    runs.to_csv(folder / "toy" / records.RUNS_FILE, index=False)
+    manifest = {"schema_version": 1, "suites": {"toy": {"tolerances": tolerances or {}}}}
+    if reference:
+        manifest["calibration"] = {"reference_steps_per_s": reference, "workload": "test"}
+    (folder / records.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return folder
+
+
+def seeds(variant: str, values: list[float], **extra) -> list[dict]:
+    return [{"variant": variant, "seed": s, "final_metric": v, **extra} for s, v in enumerate(values)]
+
+
+def test_identical_folders_exit_0_with_no_regression(tmp_path):
+    result = cli("compare", BASELINE, BASELINE, "--markdown", tmp_path / "pr.md")
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == f"compare: 0 regressions in {baseline_variants()} variants compared; 0 new, 0 missing"
+    )
+    assert "REGRESSION" not in result.stdout
+    assert "0 regressions" in (tmp_path / "pr.md").read_text()
+
+
+def test_planted_regressions_are_each_flagged_and_named(current, tmp_path):
+    edit_runs(current, "activation", "tanh", final_metric=lambda v: v - 0.10)  # a metric drop
+    edit_runs(current, "initializer", "he_normal", verdict="vanishing")  # a verdict flip
+    edit_runs(current, "optimizer", "adam", steps_per_s=lambda v: v / 2)  # same machine, half the speed
+    edit_runs(current, "clipping", "clipnorm=1", status="failed", verdict="", verdict_end="")  # ok -> failed
+    result = cli("compare", BASELINE, current, "--markdown", tmp_path / "pr.md")
+    assert result.returncode == 1, result.stderr
+    expected = {"activation/tanh": "final_metric", "initializer/he_normal": "verdict",
+                "optimizer/adam": "speed", "clipping/clipnorm=1": "verdict"}  # fmt: skip
+    lines = [line for line in result.stdout.splitlines() if line.startswith("regression: ")]
+    assert sorted(line.split(": ")[1] for line in lines) == sorted(expected)
+    for name, what in expected.items():
+        assert any(line.startswith(f"regression: {name}: {what}") for line in lines), (name, lines)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("compare: 4 regressions (")
+    assert summary.endswith(f"in {baseline_variants()} variants compared; 0 new, 0 missing")
+    markdown = (tmp_path / "pr.md").read_text()
+    assert all(f"| {name} |" in markdown for name in expected)
+
+
+def test_a_slower_machine_is_not_a_slowdown_once_speed_is_normalized(current):
+    edit_manifest(current, lambda m: m["calibration"].update(reference_steps_per_s=m["calibration"]
+                                                              ["reference_steps_per_s"] / 2))  # fmt: skip
+    for suite in records.suite_names(current):
+        runs = records.read_runs(current / suite)
+        runs.assign(steps_per_s=runs.steps_per_s / 2).to_csv(current / suite / records.RUNS_FILE, index=False)
+    assert cli("compare", BASELINE, current).returncode == 0
+    edit_manifest(current, lambda m: m.pop("calibration"))  # a baseline made before calibration existed
+    raw = cli("compare", BASELINE, current)
+    assert raw.returncode == 1 and "raw steps/s" in raw.stdout
+    assert "regression: optimizer/adam: speed" in raw.stdout
+    assert cli("compare", BASELINE, current, "--fail-on", "speed:off").returncode == 0
+
+
+def test_tolerance_is_the_t_interval_of_base_seeds_or_the_floor(tmp_path):
+    # BASE: 3 seeds, mean 0.82, sample sd 0.02. Student's t with 2 degrees of freedom has the closed
+    # form t_p = (2p - 1) / sqrt(2 p (1 - p)); with 1 degree of freedom t_p = tan(pi (p - 1/2)).
+    t2 = 0.95 / math.sqrt(2 * 0.975 * 0.025)
+    expected = t2 * 0.02 * math.sqrt(1 / 3 + 1 / 3)  # = 0.0702626...
+    assert expected == pytest.approx(0.0702626, abs=1e-6)
+    assert half_width(0.02, 3, 3) == pytest.approx(expected, rel=1e-9)
+    assert half_width(0.5, 2, 4) == pytest.approx(math.tan(math.pi * 0.475) * 0.5 * math.sqrt(1 / 2 + 1 / 4))
+    assert half_width(0.3, 1, 5) == 0.0  # one BASE seed: no spread to estimate, the floor decides
+    base = hand_built(tmp_path / "base", seeds("a", [0.80, 0.84, 0.82]) + seeds("b", [0.80, 0.84, 0.82]))
+    # a: mean drops 0.065 (beyond the 0.02 floor, inside the CI); b: drops 0.075 (beyond both)
+    cur = hand_built(tmp_path / "cur", seeds("a", [0.735, 0.775, 0.755]) + seeds("b", [0.725, 0.765, 0.745]))
+    comparison = compare(base, cur)
+    final = comparison.changes[comparison.changes.quantity == "final_metric"].set_index("variant")
+    assert final.loc["a", "tolerance"] == pytest.approx(expected, rel=1e-9)
+    assert final.loc["a", "change"] == pytest.approx(-0.065)
+    assert list(comparison.regressions.variant) == ["b"]
+    # a floor above the interval decides instead
+    assert compare(base, cur, "metric:0.08").regressions.empty
+    assert list(compare(base, cur, "metric:5%").regressions.variant) == ["b"]  # 5 % of 0.82 = 0.041 < CI
+
+
+def test_direction_follows_the_metric_and_gradient_balance(tmp_path):
+    mae = {"metric_name": "mae"}
+    base = hand_built(tmp_path / "base", [
+        {"variant": "mae_up", "seed": 0, "final_metric": 1.0, "best_metric": 1.0, **mae},
+        {"variant": "mae_down", "seed": 0, "final_metric": 1.0, "best_metric": 1.0, **mae},
+        {"variant": "acc_up", "seed": 0, "final_metric": 0.5, "best_metric": 0.5},
+        {"variant": "grad_away", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.0},
+        {"variant": "grad_toward", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.0},
+    ])  # fmt: skip
+    cur = hand_built(tmp_path / "cur", [
+        {"variant": "mae_up", "seed": 0, "final_metric": 1.5, "best_metric": 1.0, **mae},
+        {"variant": "mae_down", "seed": 0, "final_metric": 0.5, "best_metric": 0.5, **mae},
+        {"variant": "acc_up", "seed": 0, "final_metric": 0.9, "best_metric": 0.9},
+        {"variant": "grad_away", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.5},
+        {"variant": "grad_toward", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -0.2},
+    ])  # fmt: skip
+    regressed = compare(base, cur).regressions.set_index("variant").regressions.to_dict()
+    assert regressed == {"mae_up": ["final_metric"], "grad_away": ["log10_grad_ratio"]}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "regression"),
+    [
+        ({"verdict": "healthy"}, {"verdict": "exploding"}, True),
+        ({"verdict_end": "vanishing"}, {"verdict_end": "diverged", "status": "diverged"}, True),
+        (
+            {"verdict_end": "diverged", "status": "diverged"},
+            {"status": "failed", "verdict": "", "verdict_end": ""},
+            True,
+        ),  # noqa: E501
+        ({"verdict": "vanishing"}, {"verdict": "exploding"}, False),  # a different problem, not a worse one
+        ({"verdict": "vanishing"}, {"verdict": "healthy"}, False),  # an improvement
+    ],
+)
+def test_verdict_flips_towards_worse_are_regressions(tmp_path, before, after, regression):
+    base = hand_built(tmp_path / "base", seeds("v", [0.5, 0.5], **before))
+    cur = hand_built(tmp_path / "cur", seeds("v", [0.5, 0.5], **after))
+    assert (not compare(base, cur).regressions.empty) is regression
+    assert compare(base, cur, "verdict:off").regressions.empty
+
+
+def test_suite_tolerances_recorded_in_the_manifest_loosen_the_gate(tmp_path):
+    base = hand_built(tmp_path / "base", seeds("v", [0.8]))
+    cur = hand_built(tmp_path / "cur", seeds("v", [0.7]), tolerances={"metric": "0.15"})
+    assert compare(base, cur).regressions.empty
+    assert compare(base, cur, "metric:0.01").regressions.empty  # the looser of suite and --fail-on holds
+    plain = hand_built(tmp_path / "plain", seeds("v", [0.7]))
+    assert list(compare(base, plain).regressions.variant) == ["v"]
+
+
+def test_variants_and_suites_on_one_side_only_are_reported_not_fatal(current):
+    edit_runs(current, "activation", "tanh", variant="tanh_v2")
+    shutil.rmtree(current / "batchnorm")
+    result = cli("compare", BASELINE, current)
+    assert result.returncode == 0, result.stderr
+    assert "3 missing" in result.stdout.splitlines()[-1] and "1 new" in result.stdout.splitlines()[-1]
+    assert "tanh_v2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["/no/such/dir", BASELINE], "is not a directory"),
+        ([BASELINE, "tests"], "has no manifest.json"),
+        ([BASELINE, BASELINE, "--fail-on", "metric=0.02"], "--fail-on item 'metric=0.02' is invalid"),
+        ([BASELINE, BASELINE, "--fail-on", "speeed:25%"], "unknown key 'speeed'"),
+        ([BASELINE, BASELINE, "--fail-on", "metric:lots"], "metric:'lots' is invalid"),
+        ([BASELINE, BASELINE, "--markdown", "/no/such/dir/pr.md"], "--markdown"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    result = cli("compare", *args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_folder_with_a_manifest_but_no_runs_is_bad_input(tmp_path):
+    (tmp_path / records.MANIFEST_FILE).write_text("{}")
+    with pytest.raises(TfbenchError, match="holds no <suite>/runs.csv"):
+        compare(BASELINE, tmp_path)
+
+
+def test_a_manifest_without_suite_entries_or_calibration_still_compares(tmp_path):
+    base = hand_built(tmp_path / "base", seeds("v", [0.8]), reference=None)
+    cur = hand_built(tmp_path / "cur", seeds("v", [0.7]), reference=None)
+    (cur / records.MANIFEST_FILE).write_text(json.dumps({"schema_version": 1}))  # made before tolerances
+    comparison = compare(base, cur)
+    assert list(comparison.regressions.variant) == ["v"]
+    assert any("raw steps/s" in note for note in comparison.notes)
+
+
+def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
+    from tfbench.manifest import suite_entry
+    from tfbench.spec import Setup, Suite
+
+    def suite(tolerances):
+        return Suite(name="toy", factor="activation", question="?", base=Setup(), levels=["relu"],
+                     tolerances=tolerances)  # fmt: skip
+
+    assert suite_entry(suite({"metric": 0.05, "speed": "off"}))["tolerances"] == {"metric": "0.05", "speed": "off"}
+    with pytest.raises(TfbenchError, match="unknown key 'accuracy'"):
+        suite({"accuracy": 0.05})
+    with pytest.raises(TfbenchError, match="speed:'fast' is invalid"):
+        suite({"speed": "fast"})
+
+
+def test_baseline_command_keeps_only_manifest_and_runs(tmp_path):
+    source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
+    (source / "activation" / "steps.parquet").write_bytes(b"not needed")
+    (source / "index.html").write_text("<html>")
+    dest = tmp_path / "baseline"
+    dest.mkdir()
+    (dest / "stale.csv").write_text("old")  # the destination is replaced, not merged
+    result = cli("baseline", source, dest)
+    assert result.returncode == 0, result.stderr
+    kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    expected = sorted(str(p.relative_to(BASELINE)) for p in BASELINE.rglob("*") if p.is_file())
+    assert kept == expected and "manifest.json" in kept and "activation/runs.csv" in kept
+    assert cli("compare", BASELINE, dest).returncode == 0
+    missing = cli("baseline", tmp_path / "nothing", dest)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()) == expected
