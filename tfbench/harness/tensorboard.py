@@ -23,10 +23,15 @@ from tfbench.schema import LAYER_COLUMNS
 HISTOGRAM_BUCKETS = 30
 
 
-def plugin_metadata(plugin: str) -> bytes:
-    """SummaryMetadata naming the TensorBoard plugin that displays a tag (content: version 0, empty)."""
+def plugin_metadata(plugin: str, data_class: int) -> bytes:
+    """SummaryMetadata naming the TensorBoard plugin that displays a tag (content: version 0, empty)
+    and the kind of data it holds, as TensorBoard's own summary ops write it."""
     data = summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
-    return summary_pb2.SummaryMetadata(plugin_data=data).SerializeToString()
+    return summary_pb2.SummaryMetadata(plugin_data=data, data_class=data_class).SerializeToString()
+
+
+HISTOGRAM_METADATA = plugin_metadata("histograms", summary_pb2.DATA_CLASS_TENSOR)
+SCALAR_METADATA = plugin_metadata("scalars", summary_pb2.DATA_CLASS_SCALAR)
 
 
 def histogram(tag: str, values, buckets: int = HISTOGRAM_BUCKETS) -> None:
@@ -40,16 +45,11 @@ def histogram(tag: str, values, buckets: int = HISTOGRAM_BUCKETS) -> None:
     high = tf.where(high > low, high, low + 1.0)  # constant values: one unit-wide range
     counts = tf.cast(tf.histogram_fixed_width(values, tf.stack([low, high]), nbins=buckets), tf.float64)
     edges = tf.linspace(low, high, buckets + 1)
-    tf.summary.write(tag, tf.stack([edges[:-1], edges[1:], counts], axis=1), metadata=plugin_metadata("histograms"))
+    tf.summary.write(tag, tf.stack([edges[:-1], edges[1:], counts], axis=1), metadata=HISTOGRAM_METADATA)
 
 
 def scalar(tag: str, value) -> None:
-    tf.summary.write(tag, tf.cast(value, tf.float32), metadata=plugin_metadata("scalars"))
-
-
-# Histograms: the gradient the optimizer receives, δ = d loss / d z, and the weights after the update.
-HISTOGRAMS = ("gradients", "delta", "weights")
-SCALARS = ("loss", "global_grad_norm")
+    tf.summary.write(tag, tf.cast(value, tf.float32), metadata=SCALAR_METADATA)
 
 
 class TensorBoardWriter:
@@ -62,7 +62,8 @@ class TensorBoardWriter:
         self.layer_slots = list(layer_slots)
 
     def write(self, step, grads, deltas, variables, table, scalars: dict) -> None:
-        """Summary ops for one recorded step: per-layer histograms, per-layer columns, step scalars."""
+        """Summary ops for one recorded step: histograms of the gradient the optimizer receives, of
+        δ = d loss / d z and of the weights after the update; every per-layer column; step scalars."""
         with self.writer.as_default(step=tf.cast(step, tf.int64)):
             for row, (slot, delta) in enumerate(zip(self.layer_slots, deltas, strict=True)):
                 for number, index in enumerate(slot.kernel_indices):
