@@ -70,6 +70,11 @@ def first_inputs(x):
         return element[0] if isinstance(element, tuple) else element
     if isinstance(x, keras.utils.PyDataset):
         return x[0][0]
+    arrays = tf.nest.flatten(x)
+    if not arrays or not all(hasattr(array, "shape") for array in arrays):
+        raise TfbenchError(
+            f"fit got x of type {type(x).__name__}: expected arrays, a tf.data.Dataset or a keras.utils.PyDataset"
+        )
     return tf.nest.map_structure(lambda array: array[:2], x)
 
 
