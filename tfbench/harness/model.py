@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfbench.harness import monitor
+from tfbench.harness.branches import only_taken_branch
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
@@ -105,7 +106,8 @@ class MonitoredModel(keras.Model):
         # Phase 3: on recorded steps only, keep the kernels as they are before the update (unless the
         # previous step was recorded: its statistics left them in place).
         stats = self.layer_stats
-        tf.cond(record & stats.needs_copy(step), lambda: stats.keep_kernels(step), lambda: tf.constant(False))
+        with only_taken_branch():
+            tf.cond(record & stats.needs_copy(step), lambda: stats.keep_kernels(step), lambda: tf.constant(False))
 
         # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(applied, variables)
@@ -116,11 +118,12 @@ class MonitoredModel(keras.Model):
         if self.plan.every_step:  # no branch needed when every step is recorded
             self._record_layers(step, grads, grad_squares, deltas, activations, loss)
         else:
-            tf.cond(
-                record,
-                lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
-                lambda: tf.constant(False),
-            )
+            with only_taken_branch():
+                tf.cond(
+                    record,
+                    lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
+                    lambda: tf.constant(False),
+                )
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
     def test_step(self, data):
