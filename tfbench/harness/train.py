@@ -17,6 +17,7 @@ from tfbench.data import load_data, train_batches
 from tfbench.harness import monitor
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
+from tfbench.models.pretrain import pretrain_layers
 from tfbench.schema import HIGHER_IS_BETTER
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
@@ -62,6 +63,8 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False) -
     data = load_data(setup.data)
     plan = RecordPlan.for_mode(setup.steps, mode)
     model = build_model(setup, data, seed, plan)
+    hidden = [model.net.get_layer(slot.name) for slot in model.layer_slots if slot.depth <= setup.depth]
+    pretrain_layers(hidden, setup, data.x_train, seed)  # before step 0: its gradients see the result
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
     with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
