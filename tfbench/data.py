@@ -34,8 +34,8 @@ ADDING_SEED = 3
 ADDING_DEFAULT_LENGTH = 50
 
 ACCEPTED = (
-    f"{', '.join(BUILTIN_DATA)}, digits:raw, digits:outliers, adding:T (T an integer >= 2), {', '.join(KERAS_DATASETS)} (keras.datasets, "
-    "downloaded), a path to a .npz file, or a callable"
+    f"{', '.join(BUILTIN_DATA)}, digits:raw, digits:outliers, adding:T (T an integer >= 2), "
+    f"{', '.join(KERAS_DATASETS)} (keras.datasets, downloaded), a path to a .npz file, or a callable"
 )
 
 
