@@ -4,7 +4,9 @@ much the loss still depends on the first inputs of a sequence (the RNN picture o
 Computed by its own traced function, outside `train_step`, on two steps only, so training pays
 nothing for it: step 0 (the initial weights, batch 0) and step N = `Setup.steps` (the final weights,
 on batch N of the seeded stream: the batch the next update would see). Dropout is off
-(training=False), so the computation draws no random numbers and leaves the run's stream alone.
+(training=False). A Keras recurrent layer with dropout still advances its seed generator on every
+call, so the generators' states are restored afterwards: the run's dropout masks stay those of a
+run without this measurement.
 """
 
 from __future__ import annotations
@@ -44,7 +46,11 @@ class InputGradients:
         indices = batch_indices(n, self.batch_size, step + 1, self.seed)[step]
         x = tf.constant(self.data.x_train[indices])
         y = tf.constant(self.data.y_train[indices])
+        seed_states = [v for v in self.model.variables if "seed_generator_state" in v.path]
+        saved = [v.numpy() for v in seed_states]
         norms = self._norms(x, y).numpy().astype(np.float64)
+        for variable, value in zip(seed_states, saved, strict=True):
+            variable.assign(value)
         return pd.DataFrame(
             {"step": np.int64(step), "timestep": np.arange(len(norms), dtype=np.int64), "input_grad_norm": norms}
         )
