@@ -25,7 +25,7 @@ def _depth_suite(activation: str) -> Suite:
             optimizer="sgd",
             learning_rate=0.05,
             batch_size=64,
-            steps=300,
+            steps=200,
         ),
         levels={f"depth={d}": d for d in DEPTHS},
     )

@@ -98,3 +98,4 @@ def test_unknown_output_activation_is_rejected_by_keras_naming_the_field():
         resolve_fields(Setup(output_activation="sigmoidal"))
     message = str(info.value)
     assert "Setup.output_activation='sigmoidal'" in message and "sigmoid" in message and "\n" not in message
+
