@@ -5,7 +5,8 @@ With a sigmoid output a and MSE, the output layer's backpropagated signal is δ 
 an output unit saturates at the wrong answer σ′(z) ≈ 0 and it learns slowly, exactly when it is most
 wrong. Binary cross-entropy on the same sigmoid output cancels σ′(z), leaving δ = a − y; softmax with
 the log-likelihood (sparse categorical cross-entropy) gives δ = a − y as well. The integer labels are
-one-hot for the MSE and binary cross-entropy variants (see README, Setup).
+one-hot for the MSE and binary cross-entropy variants (see README, Setup). Keras averages those two
+losses over the 10 output units, so at equal error their gradients are a tenth of the softmax's sum.
 """
 
 from tfbench import Setup, Suite
