@@ -117,6 +117,11 @@ def _check_structure(setup: Setup) -> None:
             f"Setup.output_activation={setup.output_activation!r} is invalid: expected None (the task's default) "
             "or a keras.activations name such as 'sigmoid'"
         )
+    if setup.output_activation is not None and callable(setup.model):
+        raise TfbenchError(
+            f"Setup.output_activation={setup.output_activation!r} cannot change a user's model: expected None "
+            "with a callable Setup.model (set the activation in the model itself)"
+        )
     _check_pretraining(setup)
 
 
