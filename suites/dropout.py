@@ -1,4 +1,4 @@
-"""Dropout after every hidden layer of a 10-layer ReLU MLP, at rates 0, 0.2 and 0.5.
+"""Dropout after every hidden layer of a 5-layer ReLU MLP, at rates 0, 0.2 and 0.5.
 
 Dropout zeroes each unit with probability p during training and scales the survivors by 1 / (1 − p),
 so the expected signal is unchanged but each backward pass flows through a thinned net: the
@@ -14,7 +14,7 @@ SUITE = Suite(
     question="What does dropout do to the gradient flow and held-out accuracy of a deep ReLU net?",
     base=Setup(
         model="mlp",
-        depth=10,
+        depth=5,
         width=64,
         activation="relu",
         initializer="he_normal",
