@@ -100,7 +100,6 @@ def test_unknown_output_activation_is_rejected_by_keras_naming_the_field():
     assert "Setup.output_activation='sigmoidal'" in message and "sigmoid" in message and "\n" not in message
 
 
-
 def test_output_activation_with_a_users_model_is_one_line_error():
     with pytest.raises(TfbenchError) as info:
         Setup(model=lambda setup: None, output_activation="sigmoid")

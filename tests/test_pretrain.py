@@ -116,4 +116,3 @@ def test_bad_pretraining_setups_are_one_line_errors(changes, fragment):
     with pytest.raises(TfbenchError) as info:
         dataclasses.replace(BASE, **changes)
     assert fragment in str(info.value) and "\n" not in str(info.value)
-

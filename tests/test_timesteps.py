@@ -105,3 +105,16 @@ def test_time_step_records_round_trip_and_only_they_get_the_figure(tmp_path):
     records.write_suite(other, dataclasses.replace(state, timesteps=records.SuiteRecords.empty().timesteps))
     assert not (other / records.TIMESTEPS_FILE).exists()
     assert list(plots.suite_figures(records.read_suite(other), "mae")) == list(plots.FIGURE_NAMES)
+
+
+def test_the_figure_leaves_out_time_steps_where_a_seed_underflowed():
+    from tfbench.report.timestep_plots import input_gradient_vs_timestep
+
+    rows = pd.DataFrame({
+        "variant": "a", "seed": [0, 0, 0, 1, 1, 1], "step": 0, "timestep": [0, 1, 2, 0, 1, 2],
+        "input_grad_norm": [0.0, 1e-4, 1e-2, 1e-6, 1e-2, 1.0],
+    })  # fmt: skip
+    figure = input_gradient_vs_timestep(rows, {"a": (0, 0, 1)})
+    (line,) = figure.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2])  # timestep 0: seed 0 is 0, left out
+    np.testing.assert_allclose(line.get_ydata(), [1e-3, 1e-1])  # geometric means

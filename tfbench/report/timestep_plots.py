@@ -2,15 +2,18 @@
 gradient ‖∂L/∂x_t‖ against the time step t, at initialization and after training.
 
 Drawn only for suites whose records hold time-step rows. Seeds are averaged geometrically, as every
-log-scaled figure of the report; zero gradients (underflowed) and NaN are left out.
+log-scaled figure of the report. Far from the output the gradient can underflow to 0 in float32: a
+time step where any seed has no finite positive value is left out (a gap in the line), since an
+average over the remaining seeds alone would make the line jump where their number changes.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tfbench.report.plots import _legend, _log_mean, _log_y, _new_figure
+from tfbench.report.plots import _legend, _log_y, _new_figure
 
 FIGURE_NAME = "input_gradient_vs_timestep"
 CAPTION = (
@@ -38,7 +41,7 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
     figure = _new_figure(10, 3.8)
     axes = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
     for ax, (title, rows) in zip(axes, panels, strict=True):
-        means = 10 ** _log_mean(rows, ["variant", "timestep"], "input_grad_norm").dropna() if len(rows) else None
+        means = 10 ** _all_seeds_log_mean(rows).dropna() if len(rows) else None
         for variant, color in palette.items():
             if means is not None and variant in means.index.get_level_values(0):
                 line = means.xs(variant, level=0).sort_index()
@@ -50,3 +53,13 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
     axes[0].set_ylabel("‖∂loss/∂x_t‖ (L2 over batch and features)")
     _legend(axes[1], source=axes[0] if axes[0].get_lines() else axes[1])
     return figure
+
+
+def _all_seeds_log_mean(rows: pd.DataFrame) -> pd.Series:
+    """Mean over seeds of log10(input_grad_norm) by (variant, timestep); NaN unless every seed is finite > 0."""
+    values = rows["input_grad_norm"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(values)
+    logs[~np.isfinite(logs)] = np.nan
+    grouped = pd.Series(logs, index=rows.index).groupby([rows["variant"], rows["timestep"]])
+    return grouped.mean().where(grouped.count() == grouped.size())
