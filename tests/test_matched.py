@@ -74,6 +74,9 @@ DENSE = ["dense_1", "dense_2", "dense_3", "output"]
         ("global_clipnorm", [None, 1.0]),
         ("optimizer", ["sgd", "adam", "rmsprop", {"class_name": "SGD", "config": {"momentum": 0.9}}]),
         ("learning_rate", [0.01, 0.5]),
+        ("output_activation", [None, "sigmoid", "linear"]),
+        ("loss", [None, "mse", "binary_crossentropy"]),
+        ("data", ["digits", "digits:raw", "digits:outliers"]),
     ],
 )
 def test_variants_start_from_identical_kernels(digits, field, levels):

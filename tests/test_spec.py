@@ -37,7 +37,7 @@ def test_setup_defaults_are_those_of_design_section_3():
         "bias_initializer": "zeros", "regularizer": None, "batch_norm": False, "dropout": 0.0,
         "cell": "simple_rnn", "optimizer": "sgd", "learning_rate": 0.01, "clipnorm": None, "clipvalue": None,
         "global_clipnorm": None, "loss": None, "data": "digits", "batch_size": 64, "steps": 600,
-        "eval_every": None,
+        "eval_every": None, "output_activation": None, "pretrain_steps": 0,
     }  # fmt: skip
     setup = Setup()
     assert {name: getattr(setup, name) for name in FIELD_NAMES} == expected
@@ -357,6 +357,7 @@ ALTERNATIVE_VALUES = {
     "bias_initializer": "ones", "regularizer": "l2", "batch_norm": True, "dropout": 0.5, "cell": "lstm",
     "optimizer": "adam", "learning_rate": 0.1, "clipnorm": 1.0, "clipvalue": 0.5, "global_clipnorm": 2.0,
     "loss": "mse", "data": "spirals", "batch_size": 32, "steps": 100, "eval_every": 10,
+    "output_activation": "sigmoid", "pretrain_steps": 5,
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from tfbench.errors import TfbenchError
 from tfbench.harness.model import MonitoredModel
@@ -60,6 +61,13 @@ def resolve_fields(setup) -> None:
     )
     if setup.loss is not None:
         _resolve("loss", setup.loss, keras.losses.get, "a keras.losses name such as 'mse' or a callable")
+    if setup.output_activation is not None:
+        _resolve(
+            "output_activation",
+            setup.output_activation,
+            keras.activations.get,
+            "None or a keras.activations name (softmax, sigmoid, linear, ...)",
+        )
     make_optimizer(setup)
 
 
@@ -102,7 +110,7 @@ def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> Monit
         model = MonitoredModel(network, plan, data.task, name="monitored")
         model.compile(
             optimizer=make_optimizer(setup),
-            loss=setup.loss or DEFAULT_LOSS[data.task],
+            loss=compiled_loss(setup.loss or DEFAULT_LOSS[data.task], data),
             steps_per_execution=steps_per_execution(setup.steps, setup.effective_eval_every),
         )
         # Create the optimizer's slots now: created while fit traces its step, each variable is
@@ -113,6 +121,23 @@ def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> Monit
     except (ValueError, TypeError) as error:
         raise TfbenchError(f"cannot build model={setup.model!r} on data {data.name!r}: {_first_line(error)}") from None
     return model
+
+
+def compiled_loss(loss, data):
+    """The loss to compile. Class labels are integers; a loss named without "sparse_" (mse,
+    binary_crossentropy, categorical_crossentropy, ...) expects one target per output unit, so on
+    classification data it receives the labels one-hot. Callables receive the labels as they are."""
+    if data.task != "classification" or not isinstance(loss, str) or loss.startswith("sparse_"):
+        return loss
+    base = keras.losses.get(loss)
+    classes = data.num_classes
+
+    def on_one_hot_labels(y_true, y_pred):
+        labels = tf.one_hot(tf.cast(tf.reshape(y_true, [-1]), tf.int32), classes, dtype=y_pred.dtype)
+        return base(labels, y_pred)
+
+    on_one_hot_labels.__name__ = f"{loss}_on_one_hot_labels"
+    return on_one_hot_labels
 
 
 # Below this many updates a run is dominated by tracing, and the loop that runs several steps per

@@ -1,9 +1,10 @@
 """Datasets for tfbench: load one by its spec, and batch it in an order fixed by the seed alone.
 
-A data spec is a built-in name ("digits", "spirals", "teacher", "adding", "adding:T"), a path to a
-user's .npz file, or a callable returning the same keys as an npz. Loaded datasets are cached and
-read-only, because every variant of a suite loads the same data. `train_batches` gives every caller
-with the same seed the same batches: that is what makes the variants of a suite matched (DESIGN §4).
+A data spec is a built-in name ("digits", "digits:raw", "digits:outliers", "spirals", "teacher",
+"adding", "adding:T"), a path to a user's .npz file, or a callable returning the same keys as an
+npz. Loaded datasets are cached and read-only, because every variant of a suite loads the same data.
+`train_batches` gives every caller with the same seed the same batches: that is what makes the
+variants of a suite matched (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ ADDING_SEED = 3
 ADDING_DEFAULT_LENGTH = 50
 
 ACCEPTED = (
-    f"{', '.join(BUILTIN_DATA)}, adding:T (T an integer >= 2), {', '.join(KERAS_DATASETS)} (keras.datasets, "
-    "downloaded), a path to a .npz file, or a callable"
+    f"{', '.join(BUILTIN_DATA)}, digits:raw, digits:outliers, adding:T (T an integer >= 2), "
+    f"{', '.join(KERAS_DATASETS)} (keras.datasets, downloaded), a path to a .npz file, or a callable"
 )
 
 
@@ -100,6 +101,10 @@ def load_data(spec: Any) -> Dataset:
 def _load_builtin(name: str) -> Dataset:
     if name == "digits":
         return _digits()
+    if name.startswith("digits:"):
+        from tfbench.digits_scales import load_digits_scale  # imports this module's helpers
+
+        return load_digits_scale(name)
     if name == "spirals":
         return _spirals()
     if name == "teacher":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +31,10 @@ RUN_TEXT_DTYPES = {name: str for name in (
 KEY_COLUMNS = ("suite", "variant", "seed")
 STEP_COLUMNS = (*KEY_COLUMNS, "step", *schema.STEP_COLUMNS, "val_loss", "val_metric")
 LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *schema.LAYER_COLUMNS)
+TIMESTEP_COLUMNS = (*KEY_COLUMNS, "step", "timestep", "input_grad_norm")  # rnn models only
 
 RUNS_FILE, STEPS_FILE, LAYERS_FILE, MANIFEST_FILE = "runs.csv", "steps.parquet", "layers.parquet", "manifest.json"
+TIMESTEPS_FILE = "timesteps.parquet"
 
 
 def atomic_write(path: Path, write) -> None:
@@ -67,6 +69,8 @@ class SuiteRecords:
     runs: pd.DataFrame
     steps: pd.DataFrame
     layers: pd.DataFrame
+    # Input gradient per time step (rnn models); empty for suites without recurrent models.
+    timesteps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TIMESTEP_COLUMNS)))
 
     @classmethod
     def empty(cls) -> SuiteRecords:
@@ -78,12 +82,16 @@ class SuiteRecords:
 
 
 def write_suite(folder: Path, records: SuiteRecords) -> None:
-    """Write runs.csv, steps.parquet and layers.parquet of one suite, each atomically."""
+    """Write runs.csv, steps.parquet, layers.parquet (and timesteps.parquet when there are time-step
+    rows) of one suite, each atomically."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     runs = records.runs.reindex(columns=list(RUN_COLUMNS))
     atomic_write(folder / STEPS_FILE, lambda t: _typed(records.steps, STEP_COLUMNS).to_parquet(t, index=False))
     atomic_write(folder / LAYERS_FILE, lambda t: _typed(records.layers, LAYER_COLUMNS).to_parquet(t, index=False))
+    if not records.timesteps.empty:
+        timesteps = _typed(records.timesteps, TIMESTEP_COLUMNS)
+        atomic_write(folder / TIMESTEPS_FILE, lambda t: timesteps.to_parquet(t, index=False))
     # runs.csv last: a run listed there always has its steps and layers on disk.
     atomic_write(folder / RUNS_FILE, lambda t: runs.to_csv(t, index=False))
 
@@ -93,7 +101,7 @@ def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
     for name in table.columns:
         if name in ("suite", "variant", "layer"):
             table[name] = table[name].astype(str)
-        elif name in ("seed", "step", "depth"):
+        elif name in ("seed", "step", "depth", "timestep"):
             table[name] = table[name].astype("int64")
         else:
             table[name] = table[name].astype("float64")
@@ -119,11 +127,14 @@ def read_suite(folder: Path) -> SuiteRecords:
         runs = _read_runs_csv(folder / RUNS_FILE)
         steps = pd.read_parquet(folder / STEPS_FILE)
         layers = pd.read_parquet(folder / LAYERS_FILE)
+        timesteps = pd.read_parquet(folder / TIMESTEPS_FILE) if (folder / TIMESTEPS_FILE).is_file() else None
     except (OSError, ValueError) as error:
         raise TfbenchError(
             f"records in {str(folder)!r} cannot be read ({error}): expected the files of a tfbench run"
         ) from None
-    return SuiteRecords(runs=runs, steps=steps, layers=layers)
+    if timesteps is None:
+        return SuiteRecords(runs=runs, steps=steps, layers=layers)
+    return SuiteRecords(runs=runs, steps=steps, layers=layers, timesteps=timesteps)
 
 
 def suite_names(out: str | Path) -> list[str]:

@@ -93,11 +93,12 @@ def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose,
                 summary.counts["resumed"] += 1
                 continue
             state = _without(state, variant.label, seed)
-            row, steps, layers = run_variant(suite, variant, setup, seed, monitor, verbose, tensorboard)
+            row, steps, layers, timesteps = run_variant(suite, variant, setup, seed, monitor, verbose, tensorboard)
             state = records.SuiteRecords(
                 runs=_concat(state.runs, pd.DataFrame([row])),
                 steps=_concat(state.steps, steps),
                 layers=_concat(state.layers, layers),
+                timesteps=_concat(state.timesteps, timesteps),
             )
             records.write_suite(folder, _sorted(state, suite))
             summary.counts[row["status"]] += 1
@@ -108,7 +109,8 @@ def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose,
 
 def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, verbose: bool = False,
                 tensorboard=None):  # fmt: skip
-    """Train one (variant, seed): (runs.csv row, steps table, layers table). Failures become rows."""
+    """Train one (variant, seed): (runs.csv row, steps, layers, timesteps table or None). Failures
+    become rows."""
     from tfbench.harness.tensorboard import run_directory
     from tfbench.harness.train import train_run  # TensorFlow loads only when something trains
 
@@ -124,7 +126,7 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
         message = " ".join(str(error).split()) or type(error).__name__
         row.update(status="failed", steps=0, error=f"{type(error).__name__}: {message}"[:500],
                    wall_s=time.perf_counter() - started)  # fmt: skip
-        return row, None, None
+        return row, None, None, None
     layers = result.layers_table
     start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(layers[layers.step == 0])
     end_verdict = (
@@ -137,7 +139,8 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
         wall_s=result.wall_s, steps_per_s=result.steps_per_s,
     )  # fmt: skip
     keys = {"suite": suite.name, "variant": variant.label, "seed": seed}
-    return row, result.steps_table.assign(**keys), layers.assign(**keys)
+    timesteps = None if result.timesteps_table is None else result.timesteps_table.assign(**keys)
+    return row, result.steps_table.assign(**keys), layers.assign(**keys), timesteps
 
 
 def progress_line(row: dict) -> str:
@@ -164,7 +167,8 @@ def _without(state: records.SuiteRecords, label: str, seed: int) -> records.Suit
             return table
         return table[~((table.variant.astype(str) == label) & (table.seed == seed))]
 
-    return records.SuiteRecords(runs=keep(state.runs), steps=keep(state.steps), layers=keep(state.layers))
+    return records.SuiteRecords(runs=keep(state.runs), steps=keep(state.steps), layers=keep(state.layers),
+                                timesteps=keep(state.timesteps))  # fmt: skip
 
 
 def _concat(table: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
@@ -185,4 +189,5 @@ def _sorted(state: records.SuiteRecords, suite: Suite) -> records.SuiteRecords:
             columns="_order").reset_index(drop=True)  # fmt: skip
 
     return records.SuiteRecords(runs=sort(state.runs), steps=sort(state.steps, ["step"]),
-                                layers=sort(state.layers, ["step", "depth"]))  # fmt: skip
+                                layers=sort(state.layers, ["step", "depth"]),
+                                timesteps=sort(state.timesteps, ["step", "timestep"]))  # fmt: skip

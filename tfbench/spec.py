@@ -42,10 +42,12 @@ class Setup:
     clipvalue: float | None = None
     global_clipnorm: float | None = None
     loss: str | None = None
+    output_activation: Any = None
     data: Any = "digits"
     batch_size: int = 64
     steps: int = 600
     eval_every: int | None = None
+    pretrain_steps: int = 0
 
     def __post_init__(self):
         _check_structure(self)
@@ -111,6 +113,28 @@ def _check_structure(setup: Setup) -> None:
         raise TfbenchError(f"Setup.cell={setup.cell!r} is unknown: expected one of {', '.join(CELLS)}")
     if setup.loss is not None and not isinstance(setup.loss, str) and not callable(setup.loss):
         raise TfbenchError(f"Setup.loss={setup.loss!r} is invalid: expected None, a Keras loss name or a callable")
+    if setup.output_activation is not None and not isinstance(setup.output_activation, str):
+        raise TfbenchError(
+            f"Setup.output_activation={setup.output_activation!r} is invalid: expected None (the task's default) "
+            "or a keras.activations name such as 'sigmoid'"
+        )
+    if setup.output_activation is not None and callable(setup.model):
+        raise TfbenchError(
+            f"Setup.output_activation={setup.output_activation!r} cannot change a user's model: expected None "
+            "with a callable Setup.model (set the activation in the model itself)"
+        )
+    _check_pretraining(setup)
+
+
+def _check_pretraining(setup: Setup) -> None:
+    steps = setup.pretrain_steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise TfbenchError(f"Setup.pretrain_steps={steps!r} is invalid: expected a non-negative integer (0 = none)")
+    if steps and (setup.model != "mlp" or setup.batch_norm or setup.activation == "prelu"):
+        raise TfbenchError(
+            f"Setup.pretrain_steps={steps} needs model='mlp' without batch_norm and prelu (got model={setup.model!r}, "
+            f"batch_norm={setup.batch_norm}, activation={setup.activation!r}): expected pretrain_steps=0 for these"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

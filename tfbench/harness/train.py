@@ -18,6 +18,8 @@ from tfbench.harness import monitor
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.tensorboard import TensorBoardWriter
+from tfbench.harness.timesteps import InputGradients
+from tfbench.models.pretrain import pretrain_layers
 from tfbench.schema import HIGHER_IS_BETTER
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
@@ -54,6 +56,8 @@ class RunResult:
     best_metric: float
     wall_s: float
     steps_per_s: float
+    # rnn models: step, timestep, input_grad_norm at step 0 and (unless diverged) step = steps
+    timesteps_table: pd.DataFrame | None = None
 
 
 def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, tensorboard=None) -> RunResult:
@@ -67,6 +71,10 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     model = build_model(setup, data, seed, plan)
     if tensorboard is not None:
         model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
+    hidden = [model.net.get_layer(slot.name) for slot in model.layer_slots if slot.depth <= setup.depth]
+    pretrain_layers(hidden, setup, data.x_train, seed)  # before step 0: its gradients see the result
+    input_gradients = InputGradients(model, data, setup.batch_size, seed) if setup.model == "rnn" else None
+    timesteps = [input_gradients.table(0)] if input_gradients else []
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
     with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
@@ -86,6 +94,8 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     validation = steps_table["val_metric"].dropna()
     higher_is_better = HIGHER_IS_BETTER[model.metric_name]
     diverged = recorder.diverged_at is not None
+    if input_gradients and not diverged:
+        timesteps.append(input_gradients.table(setup.steps))
     finals = steps_table.dropna(subset=["val_loss"]).tail(1)
     return RunResult(
         status="diverged" if diverged else "ok",
@@ -100,6 +110,7 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
         else float(validation.max() if higher_is_better else validation.min()),
         wall_s=time.perf_counter() - started,
         steps_per_s=recorder.steps_per_second(),
+        timesteps_table=pd.concat(timesteps, ignore_index=True) if timesteps else None,
     )
 
 

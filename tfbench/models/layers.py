@@ -12,7 +12,7 @@ from typing import Any
 import keras
 
 # Roles keep kernel, bias, recurrent and dropout streams of one layer independent of each other.
-KERNEL, BIAS, RECURRENT, DROPOUT = 0, 1, 2, 3
+KERNEL, BIAS, RECURRENT, DROPOUT, PRETRAIN = 0, 1, 2, 3, 4
 
 # Activations whose output has two finite bounds; saturation is measured only for these.
 BOUNDED_ACTIVATIONS = {
@@ -84,10 +84,12 @@ def dense(setup, units: int, seed: int, depth: int, name: str) -> keras.layers.D
 
 
 def output_head(x, setup, data, seed: int, depth: int, probes: list, probe_cls):
-    """The output layer: softmax over classes for classification, linear for regression."""
+    """The output layer: `Setup.output_activation`, by default softmax over classes for
+    classification and linear for regression."""
     layer = dense(setup, data.output_dim, seed, depth, name="output")
     z = layer(x)
-    activation = "softmax" if data.task == "classification" else "linear"
+    default = "softmax" if data.task == "classification" else "linear"
+    activation = setup.output_activation or default
     a = keras.layers.Activation(activation, name="output_activation")(z)
     probes.append(probe_cls(layer=layer, depth=depth, z=z, a=a, activation=None))
     return a

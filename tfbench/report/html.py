@@ -19,6 +19,8 @@ import pandas as pd
 
 from tfbench import records
 from tfbench.report import plots, tables, theory_overlay
+from tfbench.report.timestep_plots import CAPTION as TIMESTEP_CAPTION
+from tfbench.report.timestep_plots import FIGURE_NAME as TIMESTEP_FIGURE
 from tfbench.schema import HIGHER_IS_BETTER
 
 FIGURE_CAPTIONS = {
@@ -32,6 +34,7 @@ FIGURE_CAPTIONS = {
     "training. Around 1e-3 is the usual healthy range; far below, a layer barely learns.",
     "delta_and_units": "Backpropagated signal δ = ‖d loss / d z‖ per layer at initialization, and the fractions "
     "of dead and (for bounded activations) saturated units.",
+    TIMESTEP_FIGURE: TIMESTEP_CAPTION,
 }
 
 

@@ -256,7 +256,10 @@ def save(figure: Figure, path: str | Path) -> None:
 
 
 def suite_figures(records, metric_name: str, predictions: dict | None = None) -> dict[str, Figure]:
-    """The figures of one suite's records (a SuiteRecords), by name; `predictions` as gradient_vs_depth."""
+    """The figures of one suite's records (a SuiteRecords), by name, and the time-step figure when
+    the records have time steps; `predictions` as gradient_vs_depth."""
+    from tfbench.report.timestep_plots import timestep_figures  # it imports this module's helpers
+
     variants = _variants(records)
     palette = variant_palette(variants)
     return {
@@ -265,6 +268,7 @@ def suite_figures(records, metric_name: str, predictions: dict | None = None) ->
         "training_curves": training_curves(records.steps, palette, metric_name),
         "update_ratio": update_ratios(records.layers, variants),
         "delta_and_units": delta_and_units(records.layers, palette),
+        **timestep_figures(records, palette),  # recurrent suites only
     }
 
 
