@@ -36,7 +36,8 @@ def test_prediction_for_a_plain_mlp_uses_the_initializers_variances():
 
 @pytest.mark.parametrize(
     "setup",
-    [plain(batch_norm=True), plain(dropout=0.2), {**plain(), "model": "resnet"}, {**plain(), "model": "cnn"},
+    [plain(batch_norm=True), plain(dropout=0.2), plain(pretrain_steps=50),
+     {**plain(), "model": "resnet"}, {**plain(), "model": "cnn"},
      plain(activation="mish"), plain(initializer="identity"), plain(initializer={"class_name": "Mine", "config": {}}),
      plain(bias_initializer={"class_name": "Mine", "config": {}}), {"model": "mlp"}, None],
 )  # fmt: skip

@@ -10,10 +10,10 @@ hidden layers at step 0, averaged over seeds. The table shows δ (csv: both); th
 figure plots kernel gradients, so its dashed lines use the kernel prediction.
 
 The theory describes plain MLPs at initialization: i.i.d. zero-mean weights, no normalization, no
-dropout, no skips. So the overlay applies to model "mlp" without batch_norm and with dropout 0, and to
-nothing else. The output layer (a different fan-out and activation) is left out of both fits; layer 1
-is left out of the kernel fit, because its kernel gradient is δ_1 times the data, not times
-activations at the fixed point.
+dropout, no skips, weights as initialized. So the overlay applies to model "mlp" without batch_norm,
+with dropout 0 and without layer-wise pretraining, and to nothing else. The output layer (a different
+fan-out and activation) is left out of both fits; layer 1 is left out of the kernel fit, because its
+kernel gradient is δ_1 times the data, not times activations at the fixed point.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def prediction(setup: Mapping) -> theory.Prediction | None:
     None where the theory does not apply or the activation or an initializer is unknown."""
     if not isinstance(setup, Mapping) or setup.get("model") != "mlp":
         return None
-    if setup.get("batch_norm") or setup.get("dropout"):
-        return None
+    if setup.get("batch_norm") or setup.get("dropout") or setup.get("pretrain_steps"):
+        return None  # the theory's assumptions: no normalization, no dropout, weights as initialized
     width = setup.get("width")
     if not isinstance(width, int) or width < 1:
         return None
