@@ -21,6 +21,21 @@ def suite_folders() -> list[Path]:
     return folders
 
 
+# module name -> path of every suite file loaded in this process. Worker processes load the same files
+# under the same names first, so a Setup holding a function from a user's file unpickles there.
+LOADED_FILES: dict[str, str] = {}
+
+
+def load_modules(files: dict[str, str]) -> None:
+    """Load suite files under the module names another process gave them (once per process)."""
+    for module_name, path in files.items():
+        if module_name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+
+
 def load_file(path: str | Path) -> list[Suite]:
     """The suites a file defines through SUITE or SUITES = [...]."""
     path = Path(path)
@@ -34,6 +49,7 @@ def load_file(path: str | Path) -> list[Suite]:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+        LOADED_FILES[module_name] = str(path.resolve())
     except TfbenchError as error:
         raise SuiteError(f"{path}: {error}") from None
     except Exception as error:  # any error in a user's file is a user error, reported in one line
