@@ -14,7 +14,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from tfbench.errors import TfbenchError
@@ -94,17 +94,20 @@ class ProcessExecutor:
 
     def __init__(self, workers: int):
         self.workers = workers
-        self.pool = None
+        self.pool, self.pool_size = None, 0
 
     def start(self) -> None:
         pass
 
-    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
-        self.close()
-        context = multiprocessing.get_context("spawn")  # fork would copy TensorFlow's threads
-        self.pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(threads_per_worker(workers),)
-        )
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        """The running pool if it has `workers` processes, else a new one (workers start once, not per job)."""
+        if self.pool is None or self.pool_size != workers:
+            self.close()
+            context = multiprocessing.get_context("spawn")  # fork would copy TensorFlow's threads
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=(threads_per_worker(workers),)
+            )
+            self.pool_size = workers
         return self.pool
 
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
@@ -120,7 +123,7 @@ class ProcessExecutor:
         while pending or suspects:
             alone = bool(suspects)  # a suspect runs alone: if the pool breaks, it is the culprit
             batch = [suspects.pop(0)] if alone else pending
-            pool = self._new_pool(1 if alone else self.workers)
+            pool = self._pool(1 if alone else self.workers)
             futures = {pool.submit(call_job, dict(LOADED_FILES), fn, payloads[i]): i for i in batch}
             if not alone:
                 pending = []
@@ -130,7 +133,8 @@ class ProcessExecutor:
                     index = futures.pop(future)
                     try:
                         outcome = future.result()
-                    except BrokenProcessPool:
+                    except (BrokenProcessPool, CancelledError):
+                        self.close()  # a broken pool takes no more jobs; the next batch gets a new one
                         if not alone:
                             suspects.append(index)
                             continue
@@ -145,7 +149,7 @@ class ProcessExecutor:
         for process in list((self.pool._processes or {}).values()):  # stop running jobs now, not after them
             process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
-        self.pool = None
+        self.pool, self.pool_size = None, 0
 
 
 def check_executor(kind: str, workers: int) -> None:
