@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
 
 from tfbench.errors import SuiteError, TfbenchError
-from tfbench.spec import Suite
+from tfbench.spec import Setup, Suite
 
 
 def suite_folders() -> list[Path]:
@@ -53,7 +54,9 @@ def load_file(path: str | Path) -> list[Suite]:
     except TfbenchError as error:
         raise SuiteError(f"{path}: {error}") from None
     except Exception as error:  # any error in a user's file is a user error, reported in one line
-        raise SuiteError(f"suite file {str(path)!r} failed to load: {type(error).__name__}: {error}") from None
+        raise SuiteError(
+            f"suite file {str(path)!r} failed to load: {type(error).__name__}: {error}{_accepted_fields(error)}"
+        ) from None
     suites = getattr(module, "SUITES", None)
     if suites is None:
         suites = [module.SUITE] if hasattr(module, "SUITE") else None
@@ -63,6 +66,15 @@ def load_file(path: str | Path) -> list[Suite]:
         if not isinstance(suite, Suite):
             raise SuiteError(f"suite file {str(path)!r} defines {suite!r}: expected tfbench.Suite objects")
     return list(suites)
+
+
+def _accepted_fields(error: Exception) -> str:
+    """For `Setup(depht=3)` or `Suite(nmae=...)`, the fields that would be accepted."""
+    text = str(error)
+    for cls in (Setup, Suite):
+        if isinstance(error, TypeError) and text.startswith(f"{cls.__name__}.__init__() got an unexpected keyword"):
+            return f": expected one of {', '.join(f.name for f in dataclasses.fields(cls))}"
+    return ""
 
 
 def all_suites() -> list[Suite]:

@@ -70,12 +70,12 @@ class SerialExecutor:
     """Runs jobs one after another in this process (`--workers 1`)."""
 
     def __init__(self, log=print):
-        if not configure_threads(threads_per_worker(1)):
-            log("note: TensorFlow was already initialised with other thread pools; records may differ "
-                "in the last bits from a fresh run")  # fmt: skip
+        self.pinned, self.log = configure_threads(threads_per_worker(1)), log
 
     def start(self) -> None:
-        pass
+        if not self.pinned:
+            self.log("note: TensorFlow was already initialised with other thread pools; records may differ "
+                     "in the last bits from a fresh run")  # fmt: skip
 
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
         for index, job in enumerate(jobs):

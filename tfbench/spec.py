@@ -247,7 +247,8 @@ class Suite:
             label = level_label(label)  # labels are text: records and resume match them as strings
             if label in seen:
                 raise SuiteError(
-                    f"Suite {self.name!r}: duplicate level label {label!r}: each level needs its own label"
+                    f"Suite {self.name!r}: duplicate level label {label!r}: expected a distinct label per level "
+                    "(levels as a dict label -> value give each its own)"
                 )
             seen.add(label)
             try:
