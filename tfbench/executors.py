@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -88,9 +89,9 @@ class SerialExecutor:
 class ProcessExecutor:
     """Runs jobs in `workers` spawned processes, each with its share of the cores.
 
-    A worker that dies breaks the whole pool: the jobs it held are run again one at a time in a
-    fresh pool, so the job that kills its process is found and recorded as lost, and the others
-    go on."""
+    At most `workers` jobs are in flight. A worker that dies breaks the whole pool: the jobs in
+    flight are run again one at a time in a fresh pool, so the job that kills its process is found
+    and recorded as lost, and the others go on."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -111,37 +112,41 @@ class ProcessExecutor:
         return self.pool
 
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
-        from tfbench.discovery import LOADED_FILES
-
-        payloads, pending, suspects = {}, [], []
+        payloads, queue, suspects = {}, deque(), []
         for index, job in enumerate(jobs):
             try:
                 payloads[index] = pickle.dumps(job)
-                pending.append(index)
+                queue.append(index)
             except Exception as error:  # e.g. a lambda in the Setup: it cannot reach another process
                 yield index, TfbenchError(f"cannot send this run to a worker process ({error}): use --workers 1")
-        while pending or suspects:
-            alone = bool(suspects)  # a suspect runs alone: if the pool breaks, it is the culprit
-            batch = [suspects.pop(0)] if alone else pending
-            pool = self._pool(1 if alone else self.workers)
-            futures = {pool.submit(call_job, dict(LOADED_FILES), fn, payloads[i]): i for i in batch}
-            if not alone:
-                pending = []
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = futures.pop(future)
-                    try:
-                        outcome = future.result()
-                    except (BrokenProcessPool, CancelledError):
-                        self.close()  # a broken pool takes no more jobs; the next batch gets a new one
-                        if not alone:
-                            suspects.append(index)
-                            continue
-                        outcome = WorkerLost("the worker process running it died")
-                    except Exception as error:  # the job could not even start there (e.g. unpickling)
-                        outcome = error
-                    yield index, outcome
+        while queue or suspects:
+            if suspects:  # a suspect runs alone: if the pool breaks now, it is the culprit
+                yield from self._drain(fn, payloads, deque([suspects.pop(0)]), 1, suspects)
+            else:
+                yield from self._drain(fn, payloads, queue, self.workers, suspects)
+
+    def _drain(self, fn, payloads, queue: deque, size: int, suspects: list):
+        """Run the queue with at most `size` jobs in flight; stop early, listing suspects, if the pool breaks."""
+        from tfbench.discovery import LOADED_FILES
+
+        pool, files, futures = self._pool(size), dict(LOADED_FILES), {}
+        while queue or futures:
+            while queue and len(futures) < size:
+                index = queue.popleft()
+                futures[pool.submit(call_job, files, fn, payloads[index])] = index
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    outcome = future.result()
+                except (BrokenProcessPool, CancelledError):
+                    self.close()  # a broken pool takes no more jobs
+                    if size > 1:  # any job in flight may have killed it
+                        suspects.extend(futures.values())
+                        return
+                    outcome = WorkerLost("the worker process running it died")
+                except Exception as error:  # the job could not even start there (e.g. unpickling)
+                    outcome = error
+                yield futures.pop(future), outcome
 
     def close(self) -> None:
         if self.pool is None:
