@@ -73,17 +73,17 @@ def run(
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
     seed_list = list(range(seeds or budget.seeds))
-    runner = make_executor(executor, workers, ray_address, log)  # first: it pins TensorFlow's threads
-    with contextlib.closing(runner):
+    backend = make_executor(executor, workers, ray_address, log)  # first: it pins TensorFlow's threads
+    with contextlib.closing(backend):
         check_suites(suites, budget, build=False)  # every bad value surfaces before any training
-        runner.start()
+        backend.start()
         out = ensure_output_folder(out)
         manifest = build_manifest(budget.name, seed_list, monitor, suites)
         manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary = RunSummary(out=out)
         states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary)
-        for index, outcome in runner.results(execute_job, jobs):
+        for index, outcome in backend.results(execute_job, jobs):
             _commit(jobs[index], outcome, states, out, summary, log)
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
