@@ -9,11 +9,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 import textwrap
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -195,92 +193,9 @@ def test_check_builds_every_variant_and_exits_0():
     assert_quiet_stderr(result)
 
 
-# --------------------------------------------------------------------------------------------- bad input
+# --------------------------------------------------------------------------------------------- user suites
 
 TINY = "Setup(depth=2, width=8, steps=6)"
-BAD_FILES = {
-    "syntax_error.py": "SUITE = Suite(\n",
-    "no_suite.py": "from tfbench import Setup\nBASE = Setup()\n",
-    "bad_activation.py": f"""
-        from tfbench import Setup, Suite
-        SUITE = Suite(name="bad_activation", factor="activation", question="?", base={TINY}, levels=["relu", "nope"])
-    """,
-    "bad_optimizer.py": f"""
-        from tfbench import Setup, Suite
-        SUITE = Suite(name="bad_optimizer", factor="optimizer", question="?", base={TINY},
-                      levels=["sgd", "no_such_optimizer"])
-    """,
-}  # fmt: skip
-
-
-def bad_cases(folder: Path) -> dict[str, tuple[list, str]]:
-    """name -> (arguments before --out, text the error line must quote)."""
-    quick = ["--profile", "quick"]
-    return {
-        "unknown suite": (["run", "no_such_suite", *quick], "'no_such_suite'"),
-        "unknown profile": (["run", "activation", "--profile", "turbo"], "'turbo'"),
-        "unknown command": (["frobnicate"], "'frobnicate'"),
-        "zero seeds": (["run", "activation", *quick, "--seeds", "0"], "'0'"),
-        "unknown monitor": (["run", "activation", *quick, "--monitor", "bogus"], "'bogus'"),
-        "missing file": (["run", folder / "missing.py", *quick], str(folder / "missing.py")),
-        "syntax error": (["run", folder / "syntax_error.py", *quick], str(folder / "syntax_error.py")),
-        "no SUITE": (["run", folder / "no_suite.py", *quick], str(folder / "no_suite.py")),
-        "unknown activation": (["run", folder / "bad_activation.py", *quick], "'nope'"),
-        "unknown optimizer": (["run", folder / "bad_optimizer.py", *quick], "'no_such_optimizer'"),
-    }
-
-
-@pytest.fixture(scope="module")
-def bad_runs(tmp_path_factory):
-    """Every bad-input case, run concurrently (each starts a Python; most import TensorFlow)."""
-    folder = tmp_path_factory.mktemp("bad")
-    for name, body in BAD_FILES.items():
-        write_suite_file(folder, name[:-3], body)
-    cases = bad_cases(folder)
-    outs = {name: folder / f"out_{i}" for i, name in enumerate(cases)}
-    existing_file = folder / "existing_file"
-    existing_file.write_text("keep me\n")
-    cases["out is a file"] = (["run", "activation", "--profile", "quick"], str(existing_file))
-    outs["out is a file"] = existing_file
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {name: pool.submit(tfbench, *args, "--out", outs[name]) for name, (args, _) in cases.items()}
-        results = {name: future.result() for name, future in futures.items()}
-    return {name: (results[name], cases[name][1], outs[name]) for name in cases}, folder
-
-
-BAD_CASE_NAMES = [*bad_cases(Path("/x")), "out is a file"]
-
-
-@pytest.mark.parametrize("case", BAD_CASE_NAMES)
-def test_bad_input_exits_2_with_one_error_line_and_writes_nothing(bad_runs, case):
-    runs, folder = bad_runs
-    result, quoted, out = runs[case]
-    assert result.returncode == 2, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("tfbench: error: ")
-    assert quoted in lines[0]
-    if case != "syntax error":  # Python's own message and line number are what helps there
-        assert "expected" in lines[0] or "choose from" in lines[0], lines[0]  # says what would be accepted
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    if case == "out is a file":
-        assert out.read_text() == "keep me\n"
-        assert not [p for p in folder.iterdir() if p.name.startswith(".tfbench")]
-    else:
-        assert not out.exists() or not any(out.iterdir())
-
-
-def test_usage_errors_point_at_a_help_command_that_works(bad_runs):
-    runs, _ = bad_runs
-    for case in ("unknown command", "unknown profile"):
-        line = runs[case][0].stderr
-        hint = re.search(r"\(see: python -m tfbench (.*)\)", line)
-        assert hint, line
-        result = tfbench(*hint.group(1).split())
-        assert result.returncode == 0 and "usage:" in result.stdout, (line, result.stderr)
-
-
-# --------------------------------------------------------------------------------------------- user suites
 
 USER_SUITE = f"""
     from tfbench import Setup, Suite

@@ -24,7 +24,7 @@ DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression
 def _resolve(field: str, value: Any, getter, accepted: str):
     try:
         return getter(value)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise TfbenchError(
             f"Setup.{field}={value!r} is not accepted by Keras ({_first_line(error)}): expected {accepted}"
         ) from None
@@ -76,7 +76,11 @@ def make_optimizer(setup) -> keras.optimizers.Optimizer:
     spec = setup.optimizer
     if isinstance(spec, str):
         class_name, config = spec, {}
-    elif isinstance(spec, Mapping) and "class_name" in spec:
+    elif (
+        isinstance(spec, Mapping)
+        and isinstance(spec.get("class_name"), str)
+        and isinstance(spec.get("config") or {}, Mapping)
+    ):
         class_name, config = spec["class_name"], dict(spec.get("config") or {})
     else:
         raise TfbenchError(
@@ -94,7 +98,7 @@ def make_optimizer(setup) -> keras.optimizers.Optimizer:
             config[name] = getattr(setup, name)
     try:
         return keras.optimizers.get({"class_name": class_name, "config": config})
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise TfbenchError(
             f"Setup.optimizer={spec!r} is not accepted by Keras ({_first_line(error)}): expected a keras.optimizers "
             "name (sgd, adam, rmsprop, adagrad, adadelta, ...) or config dict"

@@ -11,6 +11,7 @@ import shlex
 import sys
 
 from tfbench.errors import TfbenchError
+from tfbench.executors import EXECUTORS
 from tfbench.harness.plan import MONITOR_MODES
 from tfbench.profiles import PROFILES
 
@@ -51,6 +52,9 @@ def make_parser() -> Parser:
     run.add_argument(
         "--tensorboard", metavar="DIR", help="also write TensorBoard events under DIR/<suite>/<variant>/seed_<n>"
     )
+    run.add_argument("--workers", type=positive_int, default=1, help="runs in parallel processes (default 1)")
+    run.add_argument("--executor", choices=EXECUTORS, default="local", help="local processes or Ray tasks")
+    run.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
 
     report = commands.add_parser("report", help="regenerate the HTML pages of a run folder from its records")
     report.add_argument("dir", help="a folder written by 'run' (it holds manifest.json)")
@@ -90,7 +94,8 @@ def cmd_run(args) -> int:
     suites = discover(args.targets)
     summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
                   resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
-                  tensorboard=args.tensorboard)  # fmt: skip
+                  tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,
+                  ray_address=args.ray_address)  # fmt: skip
     counts = summary.counts
     print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip

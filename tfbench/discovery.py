@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
 
 from tfbench.errors import SuiteError, TfbenchError
-from tfbench.spec import Suite
+from tfbench.spec import Setup, Suite
 
 
 def suite_folders() -> list[Path]:
@@ -19,6 +20,21 @@ def suite_folders() -> list[Path]:
             seen.add(folder.resolve())
             folders.append(folder)
     return folders
+
+
+# module name -> path of every suite file loaded in this process. Worker processes load the same files
+# under the same names first, so a Setup holding a function from a user's file unpickles there.
+LOADED_FILES: dict[str, str] = {}
+
+
+def load_modules(files: dict[str, str]) -> None:
+    """Load suite files under the module names another process gave them (once per process)."""
+    for module_name, path in files.items():
+        if module_name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
 
 
 def load_file(path: str | Path) -> list[Suite]:
@@ -34,10 +50,13 @@ def load_file(path: str | Path) -> list[Suite]:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+        LOADED_FILES[module_name] = str(path.resolve())
     except TfbenchError as error:
         raise SuiteError(f"{path}: {error}") from None
     except Exception as error:  # any error in a user's file is a user error, reported in one line
-        raise SuiteError(f"suite file {str(path)!r} failed to load: {type(error).__name__}: {error}") from None
+        raise SuiteError(
+            f"suite file {str(path)!r} failed to load: {type(error).__name__}: {error}{_accepted_fields(error)}"
+        ) from None
     suites = getattr(module, "SUITES", None)
     if suites is None:
         suites = [module.SUITE] if hasattr(module, "SUITE") else None
@@ -47,6 +66,15 @@ def load_file(path: str | Path) -> list[Suite]:
         if not isinstance(suite, Suite):
             raise SuiteError(f"suite file {str(path)!r} defines {suite!r}: expected tfbench.Suite objects")
     return list(suites)
+
+
+def _accepted_fields(error: Exception) -> str:
+    """For `Setup(depht=3)` or `Suite(nmae=...)`, the fields that would be accepted."""
+    text = str(error)
+    for cls in (Setup, Suite):
+        if isinstance(error, TypeError) and text.startswith(f"{cls.__name__}.__init__() got an unexpected keyword"):
+            return f": expected one of {', '.join(f.name for f in dataclasses.fields(cls))}"
+    return ""
 
 
 def all_suites() -> list[Suite]:

@@ -1,11 +1,13 @@
 """Seeds x variants -> train -> records. One failed variant never stops the others.
 
 Each (variant, seed) is saved the moment it finishes (atomic rewrite of its suite's files), so an
-interrupted run keeps everything that finished and `--resume` goes on from there.
+interrupted run keeps everything that finished and `--resume` goes on from there. Runs execute in an
+executor (tfbench/executors.py: serial, local processes or Ray); this process alone writes records.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ import pandas as pd
 from tfbench import records, verdict
 from tfbench.calibration import calibrate
 from tfbench.errors import TfbenchError
+from tfbench.executors import make_executor
 from tfbench.harness.plan import MONITOR_MODES
 from tfbench.manifest import build_manifest, utc_now
 from tfbench.profiles import get_profile
@@ -36,6 +39,19 @@ class RunSummary:
         return 1 if self.counts["failed"] else 0
 
 
+@dataclass(frozen=True)
+class Job:
+    """One (variant, seed) to train: everything a worker process needs, and nothing it must share."""
+
+    suite: Suite
+    variant: Variant
+    setup: object  # the effective Setup (profile applied)
+    seed: int
+    monitor: str
+    verbose: bool
+    tensorboard: str | Path | None = None  # TensorBoard events root, or None
+
+
 def run(
     suites: list[Suite],
     profile: str = "standard",
@@ -45,25 +61,35 @@ def run(
     resume: bool = False,
     verbose: bool = False,
     log=print,
+    workers: int = 1,
+    executor: str = "local",
+    ray_address: str | None = None,
     tensorboard: str | Path | None = None,
 ) -> RunSummary:
-    """Train every variant of every suite for each seed and write the records under `out`;
-    with `tensorboard`, also TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>."""
+    """Train every variant of every suite for each seed and write the records under `out`.
+
+    `workers` processes (or Ray tasks with executor="ray") train in parallel; this process alone
+    writes records, committing each run the moment it arrives. With `tensorboard`, runs also write
+    TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>."""
     budget = get_profile(profile)
     if monitor not in MONITOR_MODES:
         raise TfbenchError(f"--monitor {monitor!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
     seed_list = list(range(seeds or budget.seeds))
-    check_suites(suites, budget, build=False)  # every bad value surfaces before any training
-    out = ensure_output_folder(out)
-    manifest = build_manifest(budget.name, seed_list, monitor, suites)
-    manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
-    manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
-    records.write_json(out / records.MANIFEST_FILE, manifest)
-    summary = RunSummary(out=out)
-    for suite in suites:
-        _run_suite(suite, budget, seed_list, out / suite.name, monitor, resume, verbose, summary, log, tensorboard)
+    backend = make_executor(executor, workers, ray_address, log)  # first: it pins TensorFlow's threads
+    with contextlib.closing(backend):
+        check_suites(suites, budget, build=False)  # every bad value surfaces before any training
+        backend.start()
+        out = ensure_output_folder(out)
+        manifest = build_manifest(budget.name, seed_list, monitor, suites)
+        manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
+        manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
+        records.write_json(out / records.MANIFEST_FILE, manifest)
+        summary = RunSummary(out=out)
+        states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
+        for index, outcome in backend.results(execute_job, jobs):
+            _commit(jobs[index], outcome, states, out, summary, log)
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     return summary
@@ -82,29 +108,62 @@ def _earlier_suites(out: Path) -> dict:
     return {name: entry for name, entry in earlier.items() if (out / name / records.RUNS_FILE).is_file()}
 
 
-def _run_suite(suite, budget, seed_list, folder: Path, monitor, resume, verbose, summary, log, tensorboard) -> None:
-    saved = records.read_suite(folder) if resume and (folder / records.RUNS_FILE).is_file() else None
-    state = saved or records.SuiteRecords.empty()
-    for seed in seed_list:
-        for variant in suite.variants():
-            setup = budget.apply(variant.setup)
-            digest = setup_hash(setup, seed)
-            if saved is not None and _already_done(saved.runs, variant.label, seed, digest):
-                summary.counts["resumed"] += 1
-                continue
-            state = _without(state, variant.label, seed)
-            row, steps, layers, timesteps = run_variant(suite, variant, setup, seed, monitor, verbose, tensorboard)
-            state = records.SuiteRecords(
-                runs=_concat(state.runs, pd.DataFrame([row])),
-                steps=_concat(state.steps, steps),
-                layers=_concat(state.layers, layers),
-                timesteps=_concat(state.timesteps, timesteps),
-            )
-            records.write_suite(folder, _sorted(state, suite))
-            summary.counts[row["status"]] += 1
-            if row["status"] == "failed":
-                summary.failures.append(f"{suite.name}/{variant.label} seed {seed}: {row['error']}")
-            log(progress_line(row))
+def _plan(suites, budget, seed_list, out: Path, monitor, resume, verbose, summary, tensorboard):
+    """The records each suite starts from (kept runs when resuming) and the jobs still to run, in suite order."""
+    states, jobs = {}, []
+    for suite in suites:
+        folder = out / suite.name
+        saved = records.read_suite(folder) if resume and (folder / records.RUNS_FILE).is_file() else None
+        state = saved or records.SuiteRecords.empty()
+        for seed in seed_list:
+            for variant in suite.variants():
+                setup = budget.apply(variant.setup)
+                if saved is not None and _already_done(saved.runs, variant.label, seed, setup_hash(setup, seed)):
+                    summary.counts["resumed"] += 1
+                    continue
+                state = _without(state, variant.label, seed)
+                jobs.append(Job(suite, variant, setup, seed, monitor, verbose, tensorboard))
+        states[suite.name] = state
+    return states, jobs
+
+
+def _commit(job: Job, outcome, states, out: Path, summary: RunSummary, log) -> None:
+    """Add one finished run to its suite's records and rewrite that suite's files atomically."""
+    if isinstance(outcome, BaseException):  # the worker could not run it or died while running it
+        row, steps, layers, timesteps = _base_row(job.suite, job.variant, job.setup, job.seed), None, None, None
+        row.update(status="failed", steps=0, error=_one_line(outcome), wall_s=0.0)
+    else:
+        row, steps, layers, timesteps = outcome
+    state = states[job.suite.name]
+    state = records.SuiteRecords(
+        runs=_concat(state.runs, pd.DataFrame([row])),
+        steps=_concat(state.steps, steps),
+        layers=_concat(state.layers, layers),
+        timesteps=_concat(state.timesteps, timesteps),
+    )
+    states[job.suite.name] = state = _sorted(state, job.suite)
+    records.write_suite(out / job.suite.name, state)
+    summary.counts[row["status"]] += 1
+    if row["status"] == "failed":
+        summary.failures.append(f"{job.suite.name}/{job.variant.label} seed {job.seed}: {row['error']}")
+    log(progress_line(row))
+
+
+def execute_job(job: Job):
+    """What a worker runs: one (variant, seed) -> (runs.csv row, steps, layers, timesteps table or None)."""
+    return run_variant(job.suite, job.variant, job.setup, job.seed, job.monitor, job.verbose, job.tensorboard)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
+
+
+def _base_row(suite: Suite, variant: Variant, setup, seed: int) -> dict:
+    return {
+        "suite": suite.name, "factor": suite.factor_name, "variant": variant.label,
+        "level": level_json(variant.level), "seed": seed, "setup_hash": setup_hash(setup, seed), "error": "",
+    }  # fmt: skip
 
 
 def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, verbose: bool = False,
@@ -114,10 +173,7 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
     from tfbench.harness.tensorboard import run_directory
     from tfbench.harness.train import train_run  # TensorFlow loads only when something trains
 
-    row = {
-        "suite": suite.name, "factor": suite.factor_name, "variant": variant.label,
-        "level": level_json(variant.level), "seed": seed, "setup_hash": setup_hash(setup, seed), "error": "",
-    }  # fmt: skip
+    row = _base_row(suite, variant, setup, seed)
     started = time.perf_counter()
     try:
         events = None if tensorboard is None else run_directory(tensorboard, suite.name, variant.label, seed)

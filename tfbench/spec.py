@@ -173,7 +173,7 @@ def level_label(value: Any) -> str:
     if value is None:
         return "none"
     if isinstance(value, Mapping):
-        if "class_name" in value:
+        if "class_name" in value and isinstance(value.get("config") or {}, Mapping):
             config = value.get("config") or {}
             args = ",".join(f"{k}={level_label(v)}" for k, v in config.items())
             return f"{value['class_name']}({args})"
@@ -219,6 +219,13 @@ class Suite:
             raise SuiteError(f"Suite name {self.name!r} is invalid: expected an identifier like 'activation'")
         if not isinstance(self.base, Setup):
             raise SuiteError(f"Suite {self.name!r}: base={self.base!r} is invalid: expected a tfbench.Setup")
+        factor_ok = isinstance(self.factor, str) or (
+            isinstance(self.factor, (tuple, list)) and self.factor and all(isinstance(f, str) for f in self.factor)
+        )
+        if not factor_ok:
+            raise SuiteError(
+                f"Suite {self.name!r}: factor={self.factor!r} is invalid: expected a Setup field or a tuple of fields"
+            )
         for name in self.factor_fields:
             if name not in SETUP_FIELDS:
                 raise SuiteError(
@@ -276,7 +283,8 @@ class Suite:
             label = level_label(label)  # labels are text: records and resume match them as strings
             if label in seen:
                 raise SuiteError(
-                    f"Suite {self.name!r}: duplicate level label {label!r}: each level needs its own label"
+                    f"Suite {self.name!r}: duplicate level label {label!r}: expected a distinct label per level "
+                    "(levels as a dict label -> value give each its own)"
                 )
             seen.add(label)
             try:

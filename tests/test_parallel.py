@@ -1,0 +1,143 @@
+"""Runs in parallel (--workers, --executor ray) record exactly what a serial run records, and a
+worker process that dies costs one failed row, not the run. Every test drives the real CLI.
+
+Only the timing columns (wall_s, steps_per_s) may differ between runs: they measure the machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TIMING = ["wall_s", "steps_per_s"]
+
+# A CNN: its convolution gradients are the kernels whose sums depend on the thread count.
+SUITE_FILE = """
+    from tfbench import Setup, Suite
+
+    SUITE = Suite(
+        name="parallel_probe",
+        factor="activation",
+        question="Does a parallel run record what a serial one does?",
+        base=Setup(model="cnn", depth=2, width=8, steps=12, learning_rate=0.05),
+        levels=["tanh", "relu"],
+    )
+"""
+
+# One level's model builder kills its own process: only a worker process can survive that.
+CRASH_FILE = """
+    import os
+
+    from tfbench import Setup, Suite
+
+
+    def dies(setup):
+        os._exit(7)
+
+
+    SUITE = Suite(
+        name="crash_probe",
+        factor="model",
+        question="Does a worker that dies cost only its own run?",
+        base=Setup(depth=2, width=8, steps=6),
+        levels={"mlp": "mlp", "dies": dies, "cnn": "cnn"},  # the pool breaks under both neighbours
+    )
+"""
+
+
+def tfbench(*args, timeout: int = 300) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "tfbench", "run", *map(str, args)]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def records(folder: Path) -> dict[str, pd.DataFrame]:
+    return {
+        "runs": pd.read_csv(folder / "runs.csv", dtype={"setup_hash": str}).drop(columns=TIMING),
+        "steps": pd.read_parquet(folder / "steps.parquet"),
+        "layers": pd.read_parquet(folder / "layers.parquet"),
+    }
+
+
+def assert_same_records(actual: Path, expected: Path) -> None:
+    got, want = records(actual), records(expected)
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name], check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def suite_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("suite") / "parallel_probe.py"
+    path.write_text(textwrap.dedent(SUITE_FILE))
+    return path
+
+
+@pytest.fixture(scope="module")
+def serial_run(suite_file, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("serial")
+    result = tfbench(suite_file, "--seeds", "2", "--out", out, "--workers", "1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out / "parallel_probe"
+
+
+def test_two_workers_record_exactly_what_a_serial_run_records(suite_file, serial_run, tmp_path):
+    result = tfbench(suite_file, "--seeds", "2", "--out", tmp_path, "--workers", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    progress = [line for line in result.stdout.splitlines() if line.startswith("parallel_probe ")]
+    assert len(progress) == 4  # one line per (variant, seed), in completion order
+    assert_same_records(tmp_path / "parallel_probe", serial_run)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray extra is not installed")
+def test_ray_tasks_record_exactly_what_a_serial_run_records(suite_file, serial_run, tmp_path):
+    result = tfbench(suite_file, "--seeds", "2", "--out", tmp_path, "--executor", "ray", "--workers", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_same_records(tmp_path / "parallel_probe", serial_run)
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_one_failed_row_and_the_others_finish(tmp_path):
+    path = tmp_path / "crash_probe.py"
+    path.write_text(textwrap.dedent(CRASH_FILE))
+    result = tfbench(path, "--profile", "quick", "--out", tmp_path / "out", "--workers", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    runs = pd.read_csv(tmp_path / "out" / "crash_probe" / "runs.csv").set_index("variant")
+    assert runs.index.tolist() == ["mlp", "dies", "cnn"]  # suite order, whatever finished first
+    assert runs["status"].to_dict() == {"mlp": "ok", "dies": "failed", "cnn": "ok"}
+    assert runs.loc["dies", "error"] == "WorkerLost: the worker process running it died"
+    assert "failed: crash_probe/dies seed 0: WorkerLost" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_workers_saves_what_finished_and_resume_completes_it(suite_file, serial_run, tmp_path):
+    command = [sys.executable, "-m", "tfbench", "run", str(suite_file), "--seeds", "2", "--out", str(tmp_path),
+               "--workers", "2"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs_file = tmp_path / "parallel_probe" / "runs.csv"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None and not runs_file.is_file():
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    os.kill(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "--resume" in stderr.splitlines()[-1] and "Traceback" not in stderr
+    saved = len(pd.read_csv(runs_file))
+    assert 1 <= saved < 4
+
+    resumed = tfbench(suite_file, "--seeds", "2", "--out", tmp_path, "--workers", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{saved} kept from an earlier run" in resumed.stdout
+    assert_same_records(tmp_path / "parallel_probe", serial_run)

@@ -1,0 +1,174 @@
+"""Where (variant, seed) runs execute: in this process, in a pool of local processes, or as Ray tasks.
+
+Every executor has three methods: `start()`, called once the input is checked and before anything
+is written; `results(fn, jobs)`, which yields `(index, result)` as each run finishes, in completion
+order, where `result` is `fn(job)` or an exception when the job could not run there (a `WorkerLost`
+when the process running it died); and `close()`, which stops whatever still runs (Ctrl-C). The
+runner stays the only writer of records; executors only compute.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from tfbench.errors import TfbenchError
+
+EXECUTORS = ("local", "ray")
+
+# Every training run, in every executor, uses this many intra-op threads. The number of threads
+# decides how some kernels (convolution gradients, through oneDNN) split their sums, and float
+# addition is not associative: a CNN trained with 1 and with 2 intra-op threads gives different
+# gradients in the last bits. Pinning one count makes records identical whether a run executes
+# serially, in a local pool or on a Ray node with any number of cores; --workers uses the cores.
+INTRA_OP_THREADS = 1
+
+
+class WorkerLost(Exception):
+    """The process running a job died (killed, out of memory, a crash in native code)."""
+
+
+def configure_threads(inter_op: int) -> bool:
+    """Pin TensorFlow's thread pools before it runs anything; False when it already has other ones."""
+    from tfbench.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    try:
+        threading.set_intra_op_parallelism_threads(INTRA_OP_THREADS)
+        threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # TensorFlow already ran something in this process: its pools are fixed
+        return threading.get_intra_op_parallelism_threads() == INTRA_OP_THREADS
+    return True
+
+
+def threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def call_job(files: dict[str, str], fn: Callable, payload: bytes):
+    """Run one job in a worker: load the user's suite files first, so the job's Setup unpickles."""
+    from tfbench.discovery import load_modules
+
+    load_modules(files)
+    return fn(pickle.loads(payload))
+
+
+def _init_worker(inter_op: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    configure_threads(inter_op)
+
+
+class SerialExecutor:
+    """Runs jobs one after another in this process (`--workers 1`)."""
+
+    def __init__(self, log=print):
+        self.pinned, self.log = configure_threads(threads_per_worker(1)), log
+
+    def start(self) -> None:
+        if not self.pinned:
+            self.log("note: TensorFlow was already initialised with other thread pools; records may differ "
+                     "in the last bits from a fresh run")  # fmt: skip
+
+    def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
+        for index, job in enumerate(jobs):
+            yield index, fn(job)
+
+    def close(self) -> None:
+        pass
+
+
+class ProcessExecutor:
+    """Runs jobs in `workers` spawned processes, each with its share of the cores.
+
+    At most `workers` jobs are in flight. A worker that dies breaks the whole pool: the jobs in
+    flight are run again one at a time in a fresh pool, so the job that kills its process is found
+    and recorded as lost, and the others go on."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool, self.pool_size = None, 0
+
+    def start(self) -> None:
+        pass
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        """The running pool if it has `workers` processes, else a new one (workers start once, not per job)."""
+        if self.pool is None or self.pool_size != workers:
+            self.close()
+            context = multiprocessing.get_context("spawn")  # fork would copy TensorFlow's threads
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=(threads_per_worker(workers),)
+            )
+            self.pool_size = workers
+        return self.pool
+
+    def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
+        payloads, queue, suspects = {}, deque(), []
+        for index, job in enumerate(jobs):
+            try:
+                payloads[index] = pickle.dumps(job)
+                queue.append(index)
+            except Exception as error:  # e.g. a lambda in the Setup: it cannot reach another process
+                yield index, TfbenchError(f"cannot send this run to a worker process ({error}): use --workers 1")
+        while queue or suspects:
+            if suspects:  # a suspect runs alone: if the pool breaks now, it is the culprit
+                yield from self._drain(fn, payloads, deque([suspects.pop(0)]), 1, suspects)
+            else:
+                yield from self._drain(fn, payloads, queue, self.workers, suspects)
+
+    def _drain(self, fn, payloads, queue: deque, size: int, suspects: list):
+        """Run the queue with at most `size` jobs in flight; stop early, listing suspects, if the pool breaks."""
+        from tfbench.discovery import LOADED_FILES
+
+        pool, files, futures = self._pool(size), dict(LOADED_FILES), {}
+        while queue or futures:
+            while queue and len(futures) < size:
+                index = queue.popleft()
+                futures[pool.submit(call_job, files, fn, payloads[index])] = index
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    outcome = future.result()
+                except (BrokenProcessPool, CancelledError):
+                    self.close()  # a broken pool takes no more jobs
+                    if size > 1:  # any job in flight may have killed it
+                        suspects.extend(futures.values())
+                        return
+                    outcome = WorkerLost("the worker process running it died")
+                except Exception as error:  # the job could not even start there (e.g. unpickling)
+                    outcome = error
+                yield futures.pop(future), outcome
+
+    def close(self) -> None:
+        if self.pool is None:
+            return
+        for process in list((self.pool._processes or {}).values()):  # stop running jobs now, not after them
+            process.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool, self.pool_size = None, 0
+
+
+def check_executor(kind: str, workers: int) -> None:
+    if kind not in EXECUTORS:
+        raise TfbenchError(f"--executor {kind!r} is unknown: expected one of {', '.join(EXECUTORS)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise TfbenchError(f"--workers {workers!r} is invalid: expected a positive integer")
+
+
+def make_executor(kind: str = "local", workers: int = 1, address: str | None = None, log=print):
+    """The executor for `--executor KIND --workers N [--ray-address ADDR]`."""
+    check_executor(kind, workers)
+    if kind == "ray":
+        from tfbench.ray_executor import RayExecutor
+
+        return RayExecutor(workers=workers, address=address)
+    return SerialExecutor(log) if workers == 1 else ProcessExecutor(workers)
