@@ -1,9 +1,11 @@
 """Gradient clipping under a learning rate at which plain SGD explodes (a 6-layer ReLU MLP on
 teacher regression, lr 0.1: the unclipped run diverges within a few steps).
 
-clipnorm rescales each variable's gradient to norm ≤ c, global_clipnorm rescales all gradients
-together to global norm ≤ c, clipvalue clips every entry to [-c, c]. The recorded gradient norms
-are those before clipping, so the figures show what each rule had to tame.
+clipnorm=c rescales each variable's gradient to norm ≤ c on its own (the direction of the whole
+update changes, since small layers keep their size while large ones shrink); global_clipnorm=c
+rescales all gradients by one factor to global norm ≤ c (the direction is kept); clipvalue=c clips
+every entry to [-c, c] (each entry on its own: the direction changes most). The recorded gradient
+norms are those before clipping, so the figures show what each rule had to tame.
 """
 
 from tfbench import Setup, Suite
@@ -32,6 +34,7 @@ SUITE = Suite(
         "clipnorm=1": {**NO_CLIP, "clipnorm": 1.0},
         "clipnorm=10": {**NO_CLIP, "clipnorm": 10.0},
         "clipvalue=0.1": {**NO_CLIP, "clipvalue": 0.1},
+        "clipvalue=1": {**NO_CLIP, "clipvalue": 1.0},
         "global_clipnorm=1": {**NO_CLIP, "global_clipnorm": 1.0},
     },
     reference="clipnorm=1",  # "none" diverges, which leaves nothing to pair the other rules against

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from tfbench.cli import main
+from tfbench.errors import TfbenchError
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK = ["--profile", "quick"]
@@ -107,6 +108,7 @@ CASES = {
     "length-mismatched npz": (["run", "{f}/npz_mismatched.py", *QUICK], "{f}/mismatched.npz"),
     "out is a file": (["run", "activation", *QUICK, "--out", "{f}/a_file"], "{f}/a_file"),
     "out inside a file": (["run", "activation", *QUICK, "--out", "{f}/a_file/sub"], "{f}/a_file/sub"),
+    "tensorboard is a file": (["run", "activation", *QUICK, "--tensorboard", "{f}/a_file"], "--tensorboard '{f}/"),
     "report of a missing folder": (["report", "{out}"], "{out}"),
 }  # fmt: skip
 PYTHON_MESSAGES = {"ill-formed suite file"}  # Python's own message and line number are what helps there
@@ -214,3 +216,10 @@ def test_usage_errors_point_at_a_help_command_that_works(console_runs):
 def test_ray_executor_without_ray_names_the_extra_to_install(console_runs):
     runs, _ = console_runs
     assert 'pip install "tfbench[ray]"' in runs["ray not installed"][0].stderr
+
+
+def test_error_lines_drop_the_terminal_colour_codes_keras_puts_in_its_messages():
+    from tfbench.cli import plain_text
+
+    keras_style = TfbenchError("Could not interpret activation identifier: \x1b[1mnope\x1b[0m\n(expected a name)")
+    assert plain_text(keras_style) == "Could not interpret activation identifier: nope (expected a name)"

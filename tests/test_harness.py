@@ -401,3 +401,4 @@ def test_mode_standard_on_a_short_run_records_every_step_and_full_is_every_step(
     np.testing.assert_array_equal(RecordPlan.for_mode(50, "standard").recorded, np.arange(50))
     np.testing.assert_array_equal(RecordPlan.for_mode(600, "full").recorded, np.arange(600))
     np.testing.assert_array_equal(RecordPlan.for_mode(600, "none").recorded, [0])
+

@@ -1,5 +1,5 @@
 """The suites of the source articles' remedies (depth, learning_rate, residual, recurrent, dropout,
-loss, input_scale, pretraining, clipping_style): each loads, its variants differ from its base in the
+loss, input_scale, pretraining): each loads, its variants differ from its base in the
 factor alone, and the effect each one is about shows at step 0 or within the quick profile."""
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ FILES = {
     "loss.py": ["loss"],
     "input_scale.py": ["input_scale"],
     "pretraining.py": ["pretraining"],
-    "clipping_style.py": ["clipping_style"],
 }
 
 

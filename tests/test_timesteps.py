@@ -105,6 +105,9 @@ def test_time_step_records_round_trip_and_only_they_get_the_figure(tmp_path):
     records.write_suite(other, dataclasses.replace(state, timesteps=records.SuiteRecords.empty().timesteps))
     assert not (other / records.TIMESTEPS_FILE).exists()
     assert list(plots.suite_figures(records.read_suite(other), "mae")) == list(plots.FIGURE_NAMES)
+    # rewritten without time steps (say every run now failed): the earlier file goes with its runs
+    records.write_suite(tmp_path, dataclasses.replace(state, timesteps=records.SuiteRecords.empty().timesteps))
+    assert not (tmp_path / records.TIMESTEPS_FILE).exists()
 
 
 def test_the_figure_leaves_out_time_steps_where_a_seed_underflowed():

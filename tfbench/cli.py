@@ -7,6 +7,7 @@ usage, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 
@@ -184,13 +185,21 @@ COMMANDS = {
 }  # fmt: skip
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def plain_text(error: Exception) -> str:
+    """The message on one line without terminal colour codes (Keras puts bold markers in its own)."""
+    return " ".join(ANSI_ESCAPE.sub("", str(error)).split())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = make_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except TfbenchError as error:
-        print(f"tfbench: error: {error}", file=sys.stderr)
+        print(f"tfbench: error: {plain_text(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         again = shlex.join(["python", "-m", "tfbench", *argv, *([] if "--resume" in argv else ["--resume"])])

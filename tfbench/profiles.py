@@ -22,10 +22,12 @@ class Profile:
         return suite_steps
 
     def apply(self, setup):
-        """The effective Setup under this profile: the step budget scaled, eval_every kept in range."""
+        """The effective Setup under this profile: the step budgets (training, and layer-wise pretraining
+        per layer) scaled alike, eval_every kept in range."""
         steps = self.steps(setup.steps)
         eval_every = None if setup.eval_every is None else min(setup.eval_every, steps)
-        return dataclasses.replace(setup, steps=steps, eval_every=eval_every)
+        pretrain_steps = self.steps(setup.pretrain_steps) if setup.pretrain_steps else 0
+        return dataclasses.replace(setup, steps=steps, eval_every=eval_every, pretrain_steps=pretrain_steps)
 
 
 # Enough updates to exercise every code path and see the step-0 verdicts; not enough to train.

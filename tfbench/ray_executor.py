@@ -62,9 +62,15 @@ class RayExecutor:
         task = self.ray.remote(num_cpus=1, max_retries=0)(_run_on_node)
         files = dict(LOADED_FILES)
         index_of = {}
+        unsendable = []
         for index, job in enumerate(jobs):
-            ref = task.remote(files, fn, pickle.dumps(job))
-            index_of[ref] = index
+            try:
+                payload = pickle.dumps(job)
+            except Exception as error:  # e.g. a lambda in a Setup: that run fails, the others go on
+                unsendable.append((index, error))
+                continue
+            index_of[task.remote(files, fn, payload)] = index
+        yield from unsendable
         self.refs = list(index_of)
         remaining = list(self.refs)
         while remaining:

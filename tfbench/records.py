@@ -92,6 +92,8 @@ def write_suite(folder: Path, records: SuiteRecords) -> None:
     if not records.timesteps.empty:
         timesteps = _typed(records.timesteps, TIMESTEP_COLUMNS)
         atomic_write(folder / TIMESTEPS_FILE, lambda t: timesteps.to_parquet(t, index=False))
+    else:  # an earlier run's time steps must not outlive the runs that made them
+        (folder / TIMESTEPS_FILE).unlink(missing_ok=True)
     # runs.csv last: a run listed there always has its steps and layers on disk.
     atomic_write(folder / RUNS_FILE, lambda t: runs.to_csv(t, index=False))
 

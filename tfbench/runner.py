@@ -81,6 +81,8 @@ def run(
     with contextlib.closing(backend):
         check_suites(suites, budget, build=False)  # every bad value surfaces before any training
         backend.start()
+        if tensorboard is not None:
+            tensorboard = ensure_output_folder(tensorboard, option="--tensorboard")
         out = ensure_output_folder(out)
         manifest = build_manifest(budget.name, seed_list, monitor, suites)
         manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s

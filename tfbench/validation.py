@@ -32,11 +32,12 @@ def check_suites(suites, profile, build: bool = True, log=None) -> int:
     return count
 
 
-def ensure_output_folder(out) -> Path:
-    """Create `out` if needed and prove it is a writable directory; nothing else is written."""
+def ensure_output_folder(out, option: str = "--out") -> Path:
+    """Create `out` if needed and prove it is a writable directory; nothing else is written.
+    `option` names the command-line option in the error."""
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise TfbenchError(f"--out {str(path)!r} is not a directory: expected a writable directory path")
+        raise TfbenchError(f"{option} {str(path)!r} is not a directory: expected a writable directory path")
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".tfbench-write-check-", dir=path)
@@ -44,6 +45,6 @@ def ensure_output_folder(out) -> Path:
         os.unlink(probe)
     except OSError as error:
         raise TfbenchError(
-            f"--out {str(path)!r} is not writable ({error.strerror or error}): expected a writable directory path"
+            f"{option} {str(path)!r} is not writable ({error.strerror or error}): expected a writable directory path"
         ) from None
     return path

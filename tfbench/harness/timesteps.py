@@ -17,8 +17,6 @@ import tensorflow as tf
 
 from tfbench.data import batch_indices
 
-TIMESTEP_COLUMNS = ("step", "timestep", "input_grad_norm")
-
 
 class InputGradients:
     """‖∂L/∂x[:, t, :]‖ per time step t for one model: L the batch-mean loss as compiled, the L2 norm

@@ -65,6 +65,9 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
 
     `tensorboard`: a run directory for TensorBoard events of the recorded steps (None: no events)."""
     started = time.perf_counter()
+    # Keras names unnamed layers from a per-process counter: a fresh session gives a user's model the
+    # same layer names in every run, serial or in a worker, so the records match.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(seed)  # anything a user's model leaves unseeded still repeats
     data = load_data(setup.data)
     plan = RecordPlan.for_mode(setup.steps, mode)
