@@ -115,10 +115,10 @@ class MonitoredModel(keras.Model):
         # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
-        if self.plan.every_step:  # no branch needed when every step is recorded
-            self._record_layers(step, grads, grad_squares, deltas, activations, loss)
-        else:
-            with only_taken_branch():
+        with only_taken_branch():  # also for the branches inside the statistics
+            if self.plan.every_step:  # no branch needed when every step is recorded
+                self._record_layers(step, grads, grad_squares, deltas, activations, loss)
+            else:
                 tf.cond(
                     record,
                     lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
