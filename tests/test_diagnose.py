@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -133,7 +134,7 @@ def future_keras_file(path: Path) -> Path:
         ("batches", "--batches: '0' is invalid: expected a positive integer"),
         ("no_x_train", "has no 'x_train'"),
         ("float_targets", "cannot compute its loss 'sparse_categorical_crossentropy' on the data"),
-        ("too_many_classes", "has class label 11 but model 'functional' outputs 10 classes: expected labels 0..9"),
+        ("too_many_classes", r"label 11 but model 'functional(_\d+)?' outputs 10 classes: expected labels 0\.\.9"),
     ],
 )
 def test_diagnose_bad_input_is_one_line_and_exit_2(saved, tmp_path, capsys, case, expected):
@@ -156,7 +157,7 @@ def test_diagnose_bad_input_is_one_line_and_exit_2(saved, tmp_path, capsys, case
         data = str(tmp_path / "labels.npz")
     code = cli.main(["diagnose", model, "--data", data, "--out", str(tmp_path / "page"), *extra])
     err = capsys.readouterr().err
-    assert code == 2 and expected in err and err.count("\n") == 1
+    assert code == 2 and re.search(expected, err) and err.count("\n") == 1
     assert not (tmp_path / "page").exists()
 
 
