@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -80,6 +81,19 @@ def test_diagnose_reports_vanishing_at_the_layers_the_tape_says(saved):
     assert any("sigmoid" in cause.text and "activation" in cause.suites for cause in result.causes)
 
 
+def test_diagnose_gives_one_hot_labels_to_a_categorical_crossentropy_model(saved, tmp_path):
+    """Integer labels in the file, a model compiled with categorical_crossentropy: the same gradients."""
+    folder, x, y, weights = saved
+    model = keras.saving.load_model(folder / "sigmoid.keras")
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.save(tmp_path / "categorical.keras")
+    kernel_norms, delta_norms = brute_force(weights, x, y)
+    result = tfbench.diagnose(tmp_path / "categorical.keras", str(folder / "digits.npz"), batches=BATCHES,
+                              batch_size=BATCH)  # fmt: skip
+    np.testing.assert_allclose(result.layers["kernel_grad_norm"], kernel_norms, rtol=1e-3)
+    np.testing.assert_allclose(result.layers["act_grad_norm"], delta_norms, rtol=1e-3)
+
+
 def test_diagnose_leaves_the_weights_and_moving_statistics_alone(saved):
     folder, x, _, _ = saved
     layers = [keras.layers.Dense(8), keras.layers.BatchNormalization(), keras.layers.Activation("relu")]
@@ -119,6 +133,8 @@ def future_keras_file(path: Path) -> Path:
         ("future", "cannot be loaded by Keras"),
         ("batches", "--batches: '0' is invalid: expected a positive integer"),
         ("no_x_train", "has no 'x_train'"),
+        ("float_targets", "cannot compute its loss 'sparse_categorical_crossentropy' on the data"),
+        ("too_many_classes", r"label 11 but model 'functional(_\d+)?' outputs 10 classes: expected labels 0\.\.9"),
     ],
 )
 def test_diagnose_bad_input_is_one_line_and_exit_2(saved, tmp_path, capsys, case, expected):
@@ -130,13 +146,31 @@ def test_diagnose_bad_input_is_one_line_and_exit_2(saved, tmp_path, capsys, case
         model = str(future_keras_file(tmp_path / "future.keras"))
     elif case == "batches":
         extra = ["--batches", "0"]
+    elif case == "float_targets":  # regression targets for a classifier: the loss itself rejects them
+        np.savez(tmp_path / "targets.npz", x_train=np.zeros((10, 64), np.float32), y_train=np.ones((10, 3), np.float32))
+        data = str(tmp_path / "targets.npz")
+    elif case == "too_many_classes":
+        np.savez(tmp_path / "classes.npz", x_train=np.zeros((12, 64), np.float32), y_train=np.arange(12))
+        data = str(tmp_path / "classes.npz")
     else:
         np.savez(tmp_path / "labels.npz", y_train=np.zeros(4, np.int32))
         data = str(tmp_path / "labels.npz")
     code = cli.main(["diagnose", model, "--data", data, "--out", str(tmp_path / "page"), *extra])
     err = capsys.readouterr().err
-    assert code == 2 and expected in err and err.count("\n") == 1
+    assert code == 2 and re.search(expected, err) and err.count("\n") == 1
     assert not (tmp_path / "page").exists()
+
+
+@pytest.mark.parametrize("where", ["a_file", "under_a_file"])
+def test_diagnose_out_that_cannot_be_a_folder_exits_2_before_measuring(saved, tmp_path, capsys, where):
+    taken = tmp_path / "taken.html"
+    taken.write_text("kept")
+    out = taken if where == "a_file" else taken / "page"
+    model = tmp_path / "never_loaded.keras"  # the --out check comes first: this missing file is not reached
+    code = cli.main(["diagnose", str(model), "--data", str(saved[0] / "digits.npz"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"--out {str(out)!r} is a file or lies under one" in err
+    assert taken.read_text() == "kept" and sorted(p.name for p in tmp_path.iterdir()) == ["taken.html"]
 
 
 def test_corrupt_model_file_exits_2_with_one_line_in_a_real_process(saved, tmp_path):

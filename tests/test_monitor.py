@@ -262,6 +262,14 @@ def test_accuracy_accepts_labels_shaped_n_by_1():
     assert value(monitor.batch_metric(labels, probs, "classification")) == pytest.approx(2 / 3)
 
 
+def test_accuracy_takes_one_hot_and_probability_labels_by_their_argmax():
+    probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.2, 0.5, 0.3], [0.4, 0.35, 0.25]], np.float32)
+    one_hot = np.eye(3, dtype=np.float32)[[0, 2, 0, 1]]  # hits: yes, yes, no, no
+    soft = 0.7 * one_hot + 0.1  # soft targets: the same argmax
+    for labels in (one_hot, soft):
+        assert value(monitor.batch_metric(labels, probs, "classification")) == pytest.approx(0.5)
+
+
 def test_mae_for_regression_matches_numpy():
     rng = np.random.default_rng(4)
     y = rng.normal(size=(10, 2)).astype(np.float32)

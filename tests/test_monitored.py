@@ -191,3 +191,75 @@ def test_run_with_tensorboard_writes_one_run_directory_per_suite_variant_seed(tm
         found = events(tmp_path / "tb" / "tiny" / variant / "seed_0")
         assert set(found["gradients/dense_1"]) == {0, 1, 2, 3}
         assert {"delta/output", "weights/dense_2", "dead_fraction/dense_2", "global_grad_norm"} <= set(found)
+
+
+def small_classifier() -> keras.Model:
+    keras.utils.set_random_seed(SEED)
+    hidden = keras.layers.Dense(SETUP.width, activation="tanh", name="hidden")
+    return keras.Sequential([keras.Input((64,)), hidden, keras.layers.Dense(10, activation="softmax", name="output")])
+
+
+def numpy_accuracy_and_loss(model, x, labels) -> tuple[float, float]:
+    """Accuracy and mean cross-entropy of the model's probabilities, in numpy."""
+    probabilities = model(x).numpy()
+    accuracy = float(np.mean(np.argmax(probabilities, axis=-1) == labels))
+    return accuracy, float(-np.mean(np.log(probabilities[np.arange(len(labels)), labels])))
+
+
+@pytest.mark.parametrize("change", ["assign", "set_weights"])
+def test_first_recorded_step_after_the_kernels_changed_between_fits_measures_the_new_kernels(digits, change):
+    model = small_classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    monitor = tfbench.monitored(model, every=1)
+    x, y = digits.x_train[:64], digits.y_train[:64]
+    monitor.fit(x, y, batch_size=32, verbose=0, shuffle=False)  # steps 0 and 1
+    kernel = model.get_layer("hidden").kernel
+    if change == "assign":
+        kernel.assign(10 * kernel)
+    else:
+        model.set_weights([10 * w if w.shape == tuple(kernel.shape) else w for w in model.get_weights()])
+    before = {name: model.get_layer(name).kernel.numpy() for name in ("hidden", "output")}
+    monitor.fit(x[:32], y[:32], batch_size=32, verbose=0)  # step 2
+    _, _, layers = monitor.records()
+    step = layers[layers.step == 2].set_index("layer")
+    for name, old in before.items():
+        new = model.get_layer(name).kernel.numpy()
+        assert step.loc[name, "kernel_norm"] == pytest.approx(np.linalg.norm(old), rel=1e-5)
+        ratio = np.linalg.norm(new - old) / np.linalg.norm(old)
+        assert step.loc[name, "update_ratio"] == pytest.approx(ratio, rel=1e-3)
+
+
+@pytest.mark.parametrize("task", [None, "classification"])
+def test_one_hot_labels_and_categorical_crossentropy_record_the_accuracy(digits, task):
+    """The Keras tutorials' setup: to_categorical labels, categorical_crossentropy."""
+    model = small_classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
+    x, labels = digits.x_train[:64], digits.y_train[:64]
+    one_hot = keras.utils.to_categorical(labels, 10)
+    at_start, _ = numpy_accuracy_and_loss(model, x, labels)
+    monitor = tfbench.monitored(model, every=1, task=task)
+    monitor.fit(x, one_hot, batch_size=64, verbose=0)
+    _, steps, _ = monitor.records()
+    assert monitor.metric_name == "accuracy" and 0 < at_start < 1
+    assert steps.loc[0, "metric"] == pytest.approx(at_start, abs=1e-6)
+    evaluated = monitor.evaluate(x, one_hot, batch_size=16, verbose=0, return_dict=True)
+    accuracy, loss = numpy_accuracy_and_loss(model, x, labels)
+    assert evaluated["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+    assert evaluated["loss"] == pytest.approx(loss, rel=1e-5)
+
+
+def test_evaluate_and_predict_work_before_the_first_fit_and_after_it(digits):
+    model = small_classifier()
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    monitor = tfbench.monitored(model)
+    x, labels = digits.x_train[:64], digits.y_train[:64]
+    np.testing.assert_allclose(monitor.predict(x, verbose=0), model(x).numpy(), rtol=1e-6)
+    results = []
+    for _ in range(2):  # before and after a fit: the same running means serve both
+        evaluated = monitor.evaluate(x, labels, batch_size=16, verbose=0, return_dict=True)
+        accuracy, loss = numpy_accuracy_and_loss(model, x, labels)
+        assert evaluated["accuracy"] == pytest.approx(accuracy, abs=1e-6)
+        assert evaluated["loss"] == pytest.approx(loss, rel=1e-5)
+        results.append(loss)
+        monitor.fit(x, labels, batch_size=16, epochs=2, verbose=0)
+    assert results[1] < results[0]  # the fit in between changed the model

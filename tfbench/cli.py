@@ -169,12 +169,12 @@ def cmd_diagnose(args) -> int:
 
     import_tensorflow_quietly()
     from tfbench.diagnosis import diagnose, format_table, summary_lines
-    from tfbench.report.diagnose_page import write_page
+    from tfbench.report.diagnose_page import check_out, write_page
 
+    out = check_out(args.out or Path("reports") / f"diagnose-{Path(args.model).stem}")
     result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)
     print(format_table(result))
     print("\n".join(summary_lines(result)))
-    out = args.out or Path("reports") / f"diagnose-{Path(args.model).stem}"
     print(f"page: {write_page(result, out, args.model, args.data)}")
     return EXIT_OK
 

@@ -71,13 +71,42 @@ def load_user_model(path) -> keras.Model:
 
 
 def loss_function(model, task: str):
-    spec = getattr(model, "loss", None) or DEFAULT_LOSS[task]
+    spec = loss_spec(model, task)
     if isinstance(spec, (list, tuple, dict)):
         raise TfbenchError(f"model {model.name!r} has several losses ({spec!r}): expected a single-output model")
     try:
         return keras.losses.get(spec) if isinstance(spec, str) else spec
     except (ValueError, TypeError) as error:
         raise TfbenchError(f"model {model.name!r} has loss {spec!r} that Keras cannot resolve ({error})") from None
+
+
+def loss_spec(model, task: str):
+    return getattr(model, "loss", None) or DEFAULT_LOSS[task]
+
+
+def loss_name(spec) -> str:
+    """A loss's name: the string, a Loss object's name, or a function's name."""
+    return str(spec if isinstance(spec, str) else getattr(spec, "name", None) or getattr(spec, "__name__", spec))
+
+
+def loss_labels(model, probing, dataset: Dataset, rows: int) -> np.ndarray:
+    """The first `rows` training labels as the model's loss takes them. Class indices stay indices for
+    a loss named sparse_*, become [n, 1] for a single output unit (binary cross-entropy), and one-hot
+    rows for any other loss (categorical_crossentropy, mse, ...), as build.compiled_loss gives them."""
+    labels = dataset.y_train[:rows]
+    shape = probing.output_shape
+    if dataset.task != "classification" or shape is None or len(shape) < 2:
+        return labels
+    units = shape[-1]
+    if units == 1:
+        return labels[:, None].astype(np.float32)
+    if labels.max() >= units:
+        raise TfbenchError(
+            f"the data has class label {int(labels.max())} but model {model.name!r} outputs {units} classes: "
+            f"expected labels 0..{units - 1}"
+        )
+    sparse = loss_name(loss_spec(model, dataset.task)).startswith("sparse_")
+    return labels if sparse else keras.utils.to_categorical(labels, units)
 
 
 def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
@@ -92,7 +121,8 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     dataset = data if isinstance(data, Dataset) else load_data(data)
     count = min(batches, math.ceil(len(dataset.x_train) / batch_size))
     probing = discover(model, dataset.x_train[:2], None)
-    tables, losses = _measure(model, probing, dataset, count, batch_size)
+    labels = loss_labels(model, probing, dataset, count * batch_size)
+    tables, losses = _measure(model, probing, dataset.x_train, labels, dataset.task, count, batch_size)
     layers = _layer_table(probing.probes, np.mean(tables, axis=0))
     start_verdict, reason, _, _ = verdict.judge_step(layers)
     return Diagnosis(
@@ -102,13 +132,13 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     )  # fmt: skip
 
 
-def _measure(model, probing, dataset: Dataset, count: int, batch_size: int):
+def _measure(model, probing, x_train, labels, task: str, count: int, batch_size: int):
     """[count, layers, columns] statistics, one table per batch; the model's variables are restored."""
     probes = probing.probes
     variables = model.trainable_variables
     stats = LayerStats(locate_layers(probes, variables), variables, [p.shape for p in probes])
     forward = ProbedForward(model, probes)
-    loss_fn = loss_function(model, dataset.task)
+    loss_fn = loss_function(model, task)
     n = len(probes)
 
     @tf.function(reduce_retracing=True)
@@ -127,15 +157,27 @@ def _measure(model, probing, dataset: Dataset, count: int, batch_size: int):
     tables, losses = [], []
     try:
         for start in range(0, count * batch_size, batch_size):
-            x = tf.constant(dataset.x_train[start : start + batch_size])
-            y = tf.constant(dataset.y_train[start : start + batch_size])
-            table, loss = one_batch(x, y)
+            x = tf.constant(x_train[start : start + batch_size])
+            y = tf.constant(labels[start : start + batch_size])
+            try:
+                table, loss = one_batch(x, y)
+            except Exception as error:  # labels or shapes the loss rejects: the user's model or data
+                raise TfbenchError(
+                    f"model {model.name!r} cannot compute its loss {loss_name(loss_spec(model, task))!r} on the data "
+                    f"({last_line(error)}): expected data the model was trained on"
+                ) from None
             tables.append(table.numpy())
             losses.append(float(loss))
     finally:
         for variable, value in zip(model.non_trainable_variables, saved, strict=True):
             variable.assign(value)
     return np.stack(tables), losses
+
+
+def last_line(error: Exception) -> str:
+    """The last line of an error: TensorFlow puts the cause after the traced call stack."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:240]
 
 
 def _layer_table(probes, values: np.ndarray) -> pd.DataFrame:

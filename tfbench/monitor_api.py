@@ -35,15 +35,15 @@ def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str |
     layers: names of the layers to watch (default every layer with a kernel; others are named in
     `skipped`). every: per-layer statistics on steps 0, every, 2·every, … (loss and global gradient
     norm on every step). tensorboard: a run directory for TensorBoard events of the recorded steps.
-    task: "classification" (metric accuracy, sparse labels) or "regression" (metric MAE); by default
-    classification exactly when the loss is sparse categorical cross-entropy.
+    task: "classification" (metric accuracy; labels are class indices or one-hot rows) or "regression"
+    (metric MAE); by default classification exactly when the loss is (sparse) categorical cross-entropy.
     """
     return MonitoredUserModel(model, layers=layers, every=every, tensorboard=tensorboard, task=task)
 
 
 def infer_task(loss) -> str:
     name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
-    return "classification" if "sparse_categorical" in str(name) else "regression"
+    return "classification" if "categorical_crossentropy" in str(name) else "regression"
 
 
 def steps_per_epoch_of(x, batch_size, steps_per_epoch) -> int:
@@ -124,6 +124,14 @@ class MonitoredUserModel(MonitoredModel):
         """Layers not monitored, with the reason (no kernel, not trainable, not in layers=)."""
         return dict(self.probing.skipped) if self.probing else {}
 
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        self.track(self.task_override or infer_task(self.loss))  # evaluate works before the first fit
+
+    @property
+    def metrics(self):
+        return super().metrics if self.compiled else []
+
     def call(self, inputs, training=False):
         return self.user_model(inputs, training=training)
 
@@ -143,9 +151,8 @@ class MonitoredUserModel(MonitoredModel):
             if self.probing.note():
                 warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
             probes = self.probing.probes
-            task = self.task_override or infer_task(self.loss)
             plan = every_plan(needed, self.every)
-            self.attach_monitor(ProbedForward(self.user_model, probes), probes, [p.shape for p in probes], plan, task)
+            self.attach_monitor(ProbedForward(self.user_model, probes), probes, [p.shape for p in probes], plan)
             if self.events_dir is not None:
                 self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
             self.first_step = int(self.optimizer.iterations.numpy())

@@ -99,8 +99,8 @@ class LayerStats:
             for group, shape in zip(self.kernels.groups, self.kernels.shapes, strict=True)
         ]
         # The step whose pre-update kernels `previous` holds. `compute` leaves the post-update kernels
-        # there, which are the next step's pre-update kernels: consecutive recorded steps (the full
-        # mode, short runs) then need no separate copy before the update.
+        # there, which are the next step's pre-update kernels: consecutive recorded steps of one fit
+        # (the full mode, short runs) then need no separate copy before the update.
         self.holds_step = tf.Variable(-1, trainable=False, dtype=tf.int32)
         self.activations = ShapeGroups(activation_shapes)
         bounded = [s.bounds is not None for s in slots]
@@ -111,6 +111,10 @@ class LayerStats:
     def needs_copy(self, step) -> tf.Tensor:
         """Whether `keep_kernels` must run before the update of `step` (a recorded step)."""
         return tf.not_equal(self.holds_step, step)
+
+    def forget_kernels(self) -> None:
+        """Make the next recorded step copy the kernels (they may have changed since the last step)."""
+        self.holds_step.assign(-1)
 
     def keep_kernels(self, step) -> tf.Tensor:
         self._keep(self.kernels.stack([self.variables[i] for i in self.kernel_indices]), step)

@@ -55,22 +55,26 @@ class MonitoredModel(keras.Model):
         net = keras.Model(
             network.inputs, [network.outputs, *[p.z for p in probes], *[p.a for p in probes]], name="network"
         )
-        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in probes], plan, task)
+        self.track(task)
+        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in probes], plan)
         self.built = True
 
-    def attach_monitor(self, net, probes, activation_shapes: list[tuple], plan: RecordPlan, task: str) -> None:
+    def track(self, task: str) -> None:
+        """The task's metric, and the running means of the progress bar and `evaluate`; reset by Keras
+        each epoch and evaluate. `evaluate` works from then on, before any monitor is attached."""
+        self.task = task
+        self.metric_name = METRIC_FOR_TASK[task]
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
+
+    def attach_monitor(self, net, probes, activation_shapes: list[tuple], plan: RecordPlan) -> None:
         """Monitor `net`, a callable (inputs, training) -> [outputs, *z, *a] over `probes` in forward order."""
         self.net = net
-        self.task = task
         self.plan = plan
-        self.metric_name = METRIC_FOR_TASK[task]
         self.layer_slots = locate_layers(probes, self.trainable_variables)
         self.buffers = Buffers(plan, len(probes))
         self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, activation_shapes)
         self.tensorboard = None  # a harness.tensorboard.TensorBoardWriter when events are asked for
-        # Running means for the progress bar and validation; reset by Keras each epoch and evaluate.
-        self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
         self._validate_batch = None
 
     @property
@@ -79,6 +83,12 @@ class MonitoredModel(keras.Model):
 
     def call(self, inputs, training=False):
         return self.net(inputs, training=training)[0]
+
+    def fit(self, *args, **kwargs):
+        # Between two fits anything may change the kernels (set_weights, load_weights, a callback
+        # restoring the best weights): the copy the last recorded step left behind is stale.
+        self.layer_stats.forget_kernels()
+        return super().fit(*args, **kwargs)
 
     def train_step(self, data):
         x, y = data[0], data[1]

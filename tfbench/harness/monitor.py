@@ -81,10 +81,13 @@ def saturated_fraction(activated, low, high, leading: int = 0) -> tf.Tensor:
 
 
 def batch_metric(y_true, y_pred, task: str) -> tf.Tensor:
-    """Accuracy of the batch for classification (sparse labels), mean absolute error for regression."""
+    """Accuracy of the batch for classification, mean absolute error for regression. Class labels are
+    indices ([n] or [n, 1]) or one-hot / probability rows like y_pred's, whose argmax is the class."""
     if task == "classification":
-        labels = tf.cast(tf.reshape(y_true, [-1]), tf.int64)
-        hits = tf.equal(tf.argmax(y_pred, axis=-1), labels)
+        y_true, y_pred = tf.convert_to_tensor(y_true), tf.convert_to_tensor(y_pred)
+        one_hot = y_true.shape.rank == y_pred.shape.rank and (y_true.shape[-1] or 0) > 1
+        labels = tf.argmax(y_true, axis=-1) if one_hot else tf.cast(y_true, tf.int64)
+        hits = tf.equal(tf.reshape(tf.argmax(y_pred, axis=-1), [-1]), tf.reshape(labels, [-1]))
         return tf.reduce_mean(tf.cast(hits, tf.float32))
     return tf.reduce_mean(tf.abs(tf.cast(y_true, tf.float32) - tf.cast(y_pred, tf.float32)))
 

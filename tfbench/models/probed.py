@@ -34,6 +34,7 @@ class Probing:
 
     probes: list[LayerProbe]
     skipped: dict[str, str] = field(default_factory=dict)
+    output_shape: tuple | None = None  # the model's output shape, batch axis None (None: several outputs)
 
     def note(self) -> str:
         """One line naming the layers not monitored, or '' when every layer is watched."""
@@ -153,7 +154,9 @@ def discover(model, sample, layers=None) -> Probing:
         shape = (None, *tuple(seen[id(layer)][1].shape)[1:])
         probes.append(LayerProbe(layer=layer, depth=depth, activation=name, shape=shape))
     probes = select(probes, layers, skipped)
-    return Probing(probes=probes, skipped=skipped)
+    outputs = seen["outputs"]
+    output_shape = (None, *tuple(outputs.shape)[1:]) if hasattr(outputs, "shape") else None
+    return Probing(probes=probes, skipped=skipped, output_shape=output_shape)
 
 
 def select(probes: list[LayerProbe], names, skipped: dict) -> list[LayerProbe]:

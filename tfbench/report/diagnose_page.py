@@ -4,11 +4,13 @@ report's style (base.html)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import seaborn as sns
 
 from tfbench import records
+from tfbench.errors import TfbenchError
 from tfbench.report import plots
 from tfbench.report.html import environment
 
@@ -29,6 +31,17 @@ def norms_figure(layers):
     ax.set_ylabel("L2 norm")
     ax.xaxis.get_major_locator().set_params(integer=True)
     return figure
+
+
+def check_out(out) -> Path:
+    """Prove before the diagnosis runs that `out` is, or can be made, a writable folder; creates nothing."""
+    path = Path(out)
+    existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    if not existing.is_dir():
+        raise TfbenchError(f"--out {str(path)!r} is a file or lies under one ({str(existing)!r}): expected a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TfbenchError(f"--out {str(path)!r} is not writable ({str(existing)!r} is read-only): expected a folder")
+    return path
 
 
 def write_page(diagnosis, out, model_path: str, data_path: str) -> Path:
