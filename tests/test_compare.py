@@ -380,7 +380,6 @@ SUITE = Suite(name="tiny", factor="activation", question="Is the execution recor
 """
 
 
-@pytest.mark.slow
 def test_a_parallel_run_records_its_executor_and_a_one_thread_calibration(tmp_path):
     (tmp_path / "tiny.py").write_text(TINY_SUITE)
     result = cli("run", tmp_path / "tiny.py", "--seeds", "1", "--workers", "2", "--out", tmp_path / "out")
