@@ -151,6 +151,8 @@ def test_direction_follows_the_metric_and_gradient_balance(tmp_path):
         {"variant": "acc_up", "seed": 0, "final_metric": 0.5, "best_metric": 0.5},
         {"variant": "grad_away", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.0},
         {"variant": "grad_toward", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.0},
+        {"variant": "grad_flip", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.9},
+        {"variant": "grad_flip_small", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -0.1},
     ])  # fmt: skip
     cur = hand_built(tmp_path / "cur", [
         {"variant": "mae_up", "seed": 0, "final_metric": 1.5, "best_metric": 1.0, **mae},
@@ -158,9 +160,19 @@ def test_direction_follows_the_metric_and_gradient_balance(tmp_path):
         {"variant": "acc_up", "seed": 0, "final_metric": 0.9, "best_metric": 0.9},
         {"variant": "grad_away", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -1.5},
         {"variant": "grad_toward", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": -0.2},
+        {"variant": "grad_flip", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": 1.9},
+        {"variant": "grad_flip_small", "seed": 0, "final_metric": 0.5, "log10_grad_ratio": 0.1},
     ])  # fmt: skip
-    regressed = compare(base, cur).regressions.set_index("variant").regressions.to_dict()
-    assert regressed == {"mae_up": ["final_metric"], "grad_away": ["log10_grad_ratio"]}
+    comparison = compare(base, cur)
+    regressed = comparison.regressions.set_index("variant").regressions.to_dict()
+    assert regressed == {"mae_up": ["final_metric"], "grad_away": ["log10_grad_ratio"],
+                         "grad_flip": ["log10_grad_ratio"]}  # fmt: skip
+    # Across the sign the harm is the whole move, |1.9 - (-1.9)| = 3.8 decades (|1.9| - |-1.9| would be 0);
+    # -0.1 -> +0.1 moves 0.2 decades, inside the 0.25 floor.
+    grad = comparison.changes[comparison.changes.quantity == "log10_grad_ratio"].set_index("variant")
+    assert grad.loc["grad_flip", "change"] == pytest.approx(3.8) and grad.loc["grad_flip", "tolerance"] == 0.25
+    loose = compare(base, cur, "grad:3.9").regressions
+    assert loose.set_index("variant").regressions.to_dict() == {"mae_up": ["final_metric"]}
 
 
 @pytest.mark.parametrize(
@@ -173,7 +185,9 @@ def test_direction_follows_the_metric_and_gradient_balance(tmp_path):
             {"status": "failed", "verdict": "", "verdict_end": ""},
             True,
         ),  # noqa: E501
-        ({"verdict": "vanishing"}, {"verdict": "exploding"}, False),  # a different problem, not a worse one
+        ({"verdict": "vanishing"}, {"verdict": "exploding"}, True),  # a flip to a different failure
+        ({"verdict_end": "exploding"}, {"verdict_end": "vanishing"}, True),
+        ({"verdict": "diverged", "status": "diverged"}, {"verdict": "exploding"}, False),  # less bad
         ({"verdict": "vanishing"}, {"verdict": "healthy"}, False),  # an improvement
     ],
 )
@@ -193,13 +207,33 @@ def test_suite_tolerances_recorded_in_the_manifest_loosen_the_gate(tmp_path):
     assert list(compare(base, plain).regressions.variant) == ["v"]
 
 
-def test_variants_and_suites_on_one_side_only_are_reported_not_fatal(current):
-    edit_runs(current, "activation", "tanh", variant="tanh_v2")
-    shutil.rmtree(current / "batchnorm")
+def test_variants_and_suites_missing_in_current_are_regressions_new_ones_are_not(current):
+    edit_runs(current, "activation", "tanh", variant="tanh_v2")  # a renamed variant: 1 missing, 1 new
+    lost = sorted(records.read_runs(current / "clipping").variant.unique())
+    shutil.rmtree(current / "clipping")  # a suite whose file broke
     result = cli("compare", BASELINE, current)
-    assert result.returncode == 0, result.stderr
-    assert "3 missing" in result.stdout.splitlines()[-1] and "1 new" in result.stdout.splitlines()[-1]
-    assert "tanh_v2" in result.stdout
+    assert result.returncode == 1, result.stderr
+    summary = result.stdout.splitlines()[-1]
+    assert f"{1 + len(lost)} regressions" in summary
+    assert summary.endswith(f"1 new, {1 + len(lost)} missing")
+    named = sorted(line.split(": ")[1] for line in result.stdout.splitlines() if line.startswith("regression: "))
+    assert named == sorted(["activation/tanh", *(f"clipping/{v}" for v in lost)])
+    assert "regression: activation/tanh: missing: in BASE" in result.stdout
+    assert "tanh_v2" in result.stdout and "activation/tanh_v2" not in named
+    switched_off = cli("compare", BASELINE, current, "--fail-on", "missing:off")
+    assert switched_off.returncode == 0, switched_off.stdout + switched_off.stderr
+    assert switched_off.stdout.splitlines()[-1].endswith(f"1 new, {1 + len(lost)} missing")
+
+
+def test_new_variants_alone_pass_and_a_suite_can_switch_missing_off(tmp_path):
+    base = hand_built(tmp_path / "base", seeds("v", [0.8]))
+    grown = hand_built(tmp_path / "grown", seeds("v", [0.8]) + seeds("w", [0.1]))
+    assert compare(base, grown).regressions.empty
+    assert list(compare(grown, base).regressions.regressions) == [["missing"]]
+    relaxed = hand_built(tmp_path / "relaxed", seeds("v", [0.8]), tolerances={"missing": "off"})
+    assert compare(grown, relaxed).regressions.empty  # the suite's own gate, as CURRENT's manifest records it
+    with pytest.raises(TfbenchError, match="missing:'maybe' is invalid"):
+        compare(base, base, "missing:maybe")
 
 
 @pytest.mark.parametrize(
@@ -211,12 +245,35 @@ def test_variants_and_suites_on_one_side_only_are_reported_not_fatal(current):
         ([BASELINE, BASELINE, "--fail-on", "speeed:25%"], "unknown key 'speeed'"),
         ([BASELINE, BASELINE, "--fail-on", "metric:lots"], "metric:'lots' is invalid"),
         ([BASELINE, BASELINE, "--markdown", "/no/such/dir/pr.md"], "--markdown"),
+        ([BASELINE, BASELINE, "--markdown", "tests"], "--markdown 'tests' is a directory"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     result = cli("compare", *args)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and needle in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_markdown_file_is_bad_input_before_any_work(tmp_path):
+    target = tmp_path / "pr.md"
+    target.write_text("old")
+    target.chmod(0o444)
+    result = cli("compare", BASELINE, BASELINE, "--markdown", target)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "is not writable" in result.stderr
+    assert result.stdout == "" and target.read_text() == "old"
+
+
+@pytest.mark.parametrize("column", ["metric_name", "final_metric", "best_metric", "log10_grad_ratio", "verdict_end"])
+def test_a_runs_csv_without_a_column_compare_reads_is_bad_input(current, column):
+    runs = records.read_runs(current / "optimizer")
+    runs.drop(columns=[column]).to_csv(current / "optimizer" / records.RUNS_FILE, index=False)
+    with pytest.raises(TfbenchError, match=f"optimizer/runs.csv' lacks {column}: expected schema version 1"):
+        compare(BASELINE, current)
+    if column == "final_metric":  # and on the command line: one line, exit 2, nothing printed before it
+        result = cli("compare", BASELINE, current)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "lacks final_metric" in result.stderr and result.stdout == ""
 
 
 def test_folder_with_a_manifest_but_no_runs_is_bad_input(tmp_path):
@@ -249,19 +306,97 @@ def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
         suite({"speed": "fast"})
 
 
-def test_baseline_command_keeps_only_manifest_and_runs(tmp_path):
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_baseline_command_keeps_only_manifest_and_runs_and_replaces_an_earlier_baseline(tmp_path):
     source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
     (source / "activation" / "steps.parquet").write_bytes(b"not needed")
     (source / "index.html").write_text("<html>")
-    dest = tmp_path / "baseline"
-    dest.mkdir()
-    (dest / "stale.csv").write_text("old")  # the destination is replaced, not merged
+    dest = Path(shutil.copytree(BASELINE, tmp_path / "baseline"))  # an earlier baseline: replaced
+    shutil.rmtree(dest / "optimizer")
+    (dest / "retired").mkdir()
+    (dest / "retired" / records.RUNS_FILE).write_text("suite,variant\n")  # a suite since removed goes
     result = cli("baseline", source, dest)
     assert result.returncode == 0, result.stderr
-    kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
-    expected = sorted(str(p.relative_to(BASELINE)) for p in BASELINE.rglob("*") if p.is_file())
+    kept, expected = files_under(dest), files_under(BASELINE)
     assert kept == expected and "manifest.json" in kept and "activation/runs.csv" in kept
     assert cli("compare", BASELINE, dest).returncode == 0
     missing = cli("baseline", tmp_path / "nothing", dest)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
-    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()) == expected
+    assert files_under(dest) == expected
+    fresh = cli("baseline", source, tmp_path / "empty_then_filled")
+    assert fresh.returncode == 0 and files_under(tmp_path / "empty_then_filled") == expected
+
+
+@pytest.mark.parametrize(
+    ("stray", "needle"),
+    [
+        ("notes.txt", "holds more than manifest.json"),  # a file that is not a baseline's
+        ("activation/steps.parquet", "holds more than manifest.json"),  # a run folder, not a baseline
+        ("src/module.py", "holds more than manifest.json"),  # e.g. a mistyped project folder
+    ],
+)
+def test_baseline_refuses_a_destination_holding_other_files(tmp_path, stray, needle):
+    dest = Path(shutil.copytree(BASELINE, tmp_path / "dest"))
+    (dest / stray).parent.mkdir(parents=True, exist_ok=True)
+    (dest / stray).write_text("keep me")
+    before = files_under(dest)
+    result = cli("baseline", BASELINE, dest)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and needle in result.stderr
+    assert files_under(dest) == before and (dest / stray).read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["dest"]  # no staging folder left beside it
+
+
+def test_baseline_refuses_nested_source_and_destination(tmp_path):
+    from tfbench.baseline import save_baseline
+
+    source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
+    for dest in (source / "baseline", tmp_path):  # inside the source; containing the source
+        before = files_under(tmp_path)
+        with pytest.raises(TfbenchError, match="are nested"):
+            save_baseline(source, dest)
+        assert files_under(tmp_path) == before
+    result = cli("baseline", source, source / "activation" / "base")
+    assert result.returncode == 2 and "are nested" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_calibration_runs_with_one_intra_op_thread_whatever_the_executor():
+    # A fresh process, as `tfbench run --workers 2` starts: the driver times the calibration workload.
+    script = ("from tfbench.executors import make_executor; from tfbench.calibration import calibrate; "
+              "make_executor('local', 2).close(); print(calibrate()['intra_op_threads'])")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1"]
+
+
+TINY_SUITE = """
+from tfbench import Setup, Suite
+
+SUITE = Suite(name="tiny", factor="activation", question="Is the execution recorded?",
+              base=Setup(depth=2, width=8, steps=4), levels=["tanh"])
+"""
+
+
+def test_a_parallel_run_records_its_executor_and_a_one_thread_calibration(tmp_path):
+    (tmp_path / "tiny.py").write_text(TINY_SUITE)
+    result = cli("run", tmp_path / "tiny.py", "--seeds", "1", "--workers", "2", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((tmp_path / "out" / records.MANIFEST_FILE).read_text())
+    assert (manifest["executor"], manifest["workers"]) == ("local", 2)
+    assert manifest["calibration"]["intra_op_threads"] == 1
+
+
+def test_compare_notes_a_different_executor_or_worker_count(tmp_path):
+    base = hand_built(tmp_path / "base", seeds("v", [0.8]))
+    cur = hand_built(tmp_path / "cur", seeds("v", [0.8]))
+    edit_manifest(base, lambda m: m.update(executor="local", workers=1))
+    assert not [n for n in compare(base, cur).notes if "execution differs" in n]  # nothing recorded on one side
+    edit_manifest(cur, lambda m: m.update(executor="local", workers=1))
+    assert not [n for n in compare(base, cur).notes if "execution differs" in n]
+    edit_manifest(cur, lambda m: m.update(executor="ray", workers=4))
+    notes = [n for n in compare(base, cur).notes if "execution differs" in n]
+    assert notes == ["execution differs: BASE ran with executor local, workers 1, CURRENT with executor ray, "
+                     "workers 4; every run and the calibration use one intra-op thread either way"]  # fmt: skip

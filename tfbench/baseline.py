@@ -14,8 +14,35 @@ from tfbench import records
 from tfbench.errors import TfbenchError
 
 
+def holds_only_a_baseline(folder: Path) -> bool:
+    """True when every entry is manifest.json or a <suite>/runs.csv, so replacing the folder loses no other file."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            if any(inner.name != records.RUNS_FILE or not inner.is_file() for inner in entry.iterdir()):
+                return False
+        elif entry.name != records.MANIFEST_FILE or not entry.is_file():
+            return False
+    return True
+
+
+def check_destination(source: Path, destination: Path) -> None:
+    """Refuse a destination whose replacement would delete anything but an earlier baseline."""
+    src, dest = source.resolve(), destination.resolve()
+    if dest == src:
+        raise TfbenchError(f"baseline destination {str(destination)!r} is the source: expected another folder")
+    if dest.is_relative_to(src) or src.is_relative_to(dest):
+        raise TfbenchError(f"baseline destination {str(destination)!r} and source {str(source)!r} are nested: "
+                           "expected a folder outside the source, not containing it")  # fmt: skip
+    if destination.exists() and not (destination.is_dir() and holds_only_a_baseline(destination)):
+        raise TfbenchError(f"baseline destination {str(destination)!r} exists and holds more than manifest.json and "
+                           f"<suite>/{records.RUNS_FILE}: expected a new folder or an earlier baseline")  # fmt: skip
+
+
 def save_baseline(source: str | Path, destination: str | Path) -> list[str]:
     """Replace `destination` with the records of `source` needed by compare; return the suites kept.
+
+    `destination` must be new, empty, or an earlier baseline (only manifest.json and <suite>/runs.csv),
+    so a mistyped path never deletes a folder of other files.
 
     The copy is assembled in a temporary folder beside `destination` and renamed into place, so a
     failure leaves the old baseline as it was.
@@ -28,8 +55,7 @@ def save_baseline(source: str | Path, destination: str | Path) -> list[str]:
         raise TfbenchError(
             f"{str(source)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'"
         )
-    if destination.resolve() == source.resolve():
-        raise TfbenchError(f"baseline destination {str(destination)!r} is the source: expected another folder")
+    check_destination(source, destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:

@@ -63,7 +63,8 @@ def make_parser() -> Parser:
     compare = commands.add_parser("compare", help="compare two run folders; exit 1 on a regression")
     compare.add_argument("base", help="the reference run folder (e.g. a committed baseline)")
     compare.add_argument("current", help="the run folder to judge")
-    compare.add_argument("--fail-on", metavar="SPEC", help="gates, e.g. metric:0.02,grad:0.25,speed:25%%,verdict:on")
+    compare.add_argument("--fail-on", metavar="SPEC",
+                         help="gates, e.g. metric:0.02,grad:0.25,speed:25%%,verdict:on,missing:on")  # fmt: skip
     compare.add_argument("--markdown", metavar="FILE", help="also write the comparison as Markdown (PR comment)")
 
     baseline = commands.add_parser("baseline", help="copy a run's manifest and runs.csv files into a baseline folder")
@@ -118,13 +119,11 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from pathlib import Path
-
     from tfbench.compare import compare
-    from tfbench.compare_output import terminal_text, write_markdown
+    from tfbench.compare_output import check_markdown_path, terminal_text, write_markdown
 
-    if args.markdown and not Path(args.markdown).resolve().parent.is_dir():
-        raise TfbenchError(f"--markdown {args.markdown!r}: no such folder: expected a file in an existing folder")
+    if args.markdown:
+        check_markdown_path(args.markdown)
     comparison = compare(args.base, args.current, args.fail_on)
     print(terminal_text(comparison))
     if args.markdown:

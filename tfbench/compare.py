@@ -22,6 +22,9 @@ QUANTITIES = {"final_metric": "metric", "best_metric": "metric", "log10_grad_rat
 # How bad each verdict is; a move to a larger rank is a regression. A failed run has no verdict.
 VERDICT_RANK = {"healthy": 0, "vanishing": 1, "exploding": 1, "diverged": 2, "failed": 3}
 VERDICTS = ("verdict", "verdict_end")
+# Every runs.csv column compare reads; a file without one of them is not a tfbench run.
+REQUIRED_COLUMNS = ("suite", "variant", "seed", "status", *VERDICTS, "metric_name", "final_metric", "best_metric",
+                    "log10_grad_ratio", "steps_per_s")  # fmt: skip
 
 
 @dataclass
@@ -58,10 +61,15 @@ def load_side(path: str | Path, role: str) -> Side:
     names = records.suite_names(path)
     if not names:
         raise TfbenchError(f"{role} {str(path)!r} holds no <suite>/{records.RUNS_FILE}: expected a tfbench run folder")
-    runs = pd.concat([records.read_runs(path / name) for name in names], ignore_index=True)
-    missing = [c for c in ("suite", "variant", "seed", "status", *VERDICTS, "steps_per_s") if c not in runs]
-    if missing:
-        raise TfbenchError(f"{role} {str(path)!r}: runs.csv lacks {', '.join(missing)}: expected schema version 1")
+    tables = []
+    for name in names:
+        runs = records.read_runs(path / name)
+        missing = [column for column in REQUIRED_COLUMNS if column not in runs]
+        if missing:
+            raise TfbenchError(f"{role} {str(path / name / records.RUNS_FILE)!r} lacks {', '.join(missing)}: "
+                               f"expected schema version 1 with {', '.join(REQUIRED_COLUMNS)}")  # fmt: skip
+        tables.append(runs)
+    runs = pd.concat(tables, ignore_index=True)
     return Side(path=path, manifest=manifest if isinstance(manifest, dict) else {}, runs=runs)
 
 
@@ -103,6 +111,8 @@ def suite_gates(base: Side, current: Side, cli: dict) -> dict[str, dict]:
 def harm(quantity: str, metric_name, base: float, current: float) -> float | None:
     """How much worse CURRENT is than BASE (positive = worse); None when the direction is unknown."""
     if quantity == "log10_grad_ratio":  # farther from 0 decades = gradients less balanced across depth
+        if base * current < 0:  # vanishing side <-> exploding side: a different imbalance, judged by the move
+            return abs(current - base)
         return abs(current) - abs(base)
     if quantity == "speed":
         return base - current
@@ -138,6 +148,7 @@ def compare_sides(base: Side, current: Side, cli_gates: dict) -> Comparison:
         ref_base = ref_current = None
         side = "BASE" if base.reference_speed is None else "CURRENT"
         notes.append(f"speed: raw steps/s ({side} has no calibration in its manifest), machines may differ")
+    notes.extend(filter(None, [execution_note(base, current)]))
     merged = summarize(base.runs, ref_base).merge(
         summarize(current.runs, ref_current),
         how="outer",
@@ -164,10 +175,12 @@ def judge_variant(suite, variant, row, gates, notes) -> tuple[dict, list[dict]]:
         entry[name] = before if before == after or pd.isna(after) or pd.isna(before) else f"{before} -> {after}"
     if pd.isna(row.seeds_base) or pd.isna(row.seeds_current):
         entry["presence"] = "new" if pd.isna(row.seeds_base) else "missing"
+        if entry["presence"] == "missing" and gates["missing"]:
+            entry["regressions"].append("missing")
         return entry, []
     for name in VERDICTS:
         before, after = row[f"{name}_base"], row[f"{name}_current"]
-        if gates["verdict"] and VERDICT_RANK.get(after, 0) > VERDICT_RANK.get(before, 0):
+        if gates["verdict"] and verdict_worsened(before, after):
             entry["regressions"].append(name)
     metric_name = row.metric_name_current if row.metric_name_current == row.metric_name_base else None
     if metric_name is None and not (pd.isna(row.metric_name_base) or pd.isna(row.metric_name_current)):
@@ -180,6 +193,26 @@ def judge_variant(suite, variant, row, gates, notes) -> tuple[dict, list[dict]]:
         if judged["regression"]:
             entry["regressions"].append(quantity)
     return entry, rows
+
+
+def verdict_worsened(before, after) -> bool:
+    """A move to a worse verdict, or between two different unhealthy ones (vanishing <-> exploding)."""
+    rank_before, rank_after = VERDICT_RANK.get(before, 0), VERDICT_RANK.get(after, 0)
+    return rank_after > rank_before or (rank_after == rank_before > 0 and before != after)
+
+
+def execution_note(base: Side, current: Side) -> str | None:
+    """Say so when both sides record their executor and worker count and they differ."""
+    keys = ("executor", "workers")
+    before, after = ([side.manifest.get(key) for key in keys] for side in (base, current))
+    if before == after or None in (*before, *after):  # a run made before these were recorded: nothing to say
+        return None
+
+    def described(values) -> str:
+        return ", ".join(f"{key} {value}" for key, value in zip(keys, values, strict=True))
+
+    return (f"execution differs: BASE ran with {described(before)}, CURRENT with {described(after)}; every run "
+            f"and the calibration use one intra-op thread either way")  # fmt: skip
 
 
 def _count(value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import jinja2
@@ -10,6 +11,7 @@ import pandas as pd
 
 from tfbench import records
 from tfbench.compare import Comparison
+from tfbench.errors import TfbenchError
 
 COLUMNS = {"final_metric": "final Δ", "best_metric": "best Δ", "log10_grad_ratio": "grad Δ", "speed": "speed Δ"}
 
@@ -70,6 +72,8 @@ def regression_lines(comparison: Comparison) -> list[dict]:
     lines = []
     for _, row in comparison.regressions.iterrows():
         details = [f"{name} {row[name]}" for name in ("verdict", "verdict_end") if name in row.regressions]
+        if "missing" in row.regressions:
+            details.append(f"missing: in BASE ({row.seeds.split('/')[0]} seeds), not in CURRENT")
         if len(changes):
             mine = changes[(changes.suite == row.suite) & (changes.variant == row.variant) & changes.regression]
             details += [f"{c.quantity} {c.base:.4g} -> {c.current:.4g} (change {c.change:+.4g}, tolerance "
@@ -105,6 +109,18 @@ def markdown_text(comparison: Comparison) -> str:
         table=[[str(v).replace("|", "\\|") for v in row] for row in table.itertuples(index=False)],
         notes=comparison.notes,
     )  # fmt: skip
+
+
+def check_markdown_path(path) -> None:
+    """--markdown must name a writable file in an existing writable folder; checked before any work."""
+    target = Path(path)
+    expected = "expected a file path in an existing, writable folder"
+    if target.is_dir():
+        raise TfbenchError(f"--markdown {str(path)!r} is a directory: {expected}")
+    if not target.resolve().parent.is_dir():
+        raise TfbenchError(f"--markdown {str(path)!r}: no such folder: {expected}")
+    if not os.access(target.resolve().parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise TfbenchError(f"--markdown {str(path)!r} is not writable: {expected}")
 
 
 def write_markdown(path, comparison: Comparison) -> None:

@@ -70,8 +70,8 @@ def _init_worker(inter_op: int) -> None:
 class SerialExecutor:
     """Runs jobs one after another in this process (`--workers 1`)."""
 
-    def __init__(self, log=print):
-        self.pinned, self.log = configure_threads(threads_per_worker(1)), log
+    def __init__(self, log=print, pinned: bool = True):
+        self.pinned, self.log = pinned, log
 
     def start(self) -> None:
         if not self.pinned:
@@ -165,10 +165,14 @@ def check_executor(kind: str, workers: int) -> None:
 
 
 def make_executor(kind: str = "local", workers: int = 1, address: str | None = None, log=print):
-    """The executor for `--executor KIND --workers N [--ray-address ADDR]`."""
+    """The executor for `--executor KIND --workers N [--ray-address ADDR]`.
+
+    The driver is pinned like a serial run whatever the executor: it times the calibration workload,
+    and a reference speed measured with other thread pools would not be comparable across executors."""
     check_executor(kind, workers)
+    pinned = configure_threads(threads_per_worker(1))
     if kind == "ray":
         from tfbench.ray_executor import RayExecutor
 
         return RayExecutor(workers=workers, address=address)
-    return SerialExecutor(log) if workers == 1 else ProcessExecutor(workers)
+    return SerialExecutor(log, pinned) if workers == 1 else ProcessExecutor(workers)

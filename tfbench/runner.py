@@ -86,6 +86,7 @@ def run(
         out = ensure_output_folder(out)
         manifest = build_manifest(budget.name, seed_list, monitor, suites)
         manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
+        manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
         manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary = RunSummary(out=out)

@@ -33,9 +33,12 @@ CONFIDENCE = 0.95
 #   so it differs across CPUs only in the last float digits; a quarter decade is a real change in
 #   how the gradient crosses depth (a verdict needs 2 decades).
 # - speed 25 %: normalized steps/s of one run is noisy on shared machines; a quarter is a real slowdown.
-DEFAULT_FAIL_ON = {"metric": "0.02", "grad": "0.25", "speed": "25%", "verdict": "on"}
+# - missing on: a suite or variant in BASE but not in CURRENT (renamed, or its file broke) fails, so a
+#   gate cannot pass by losing what it should judge.
+DEFAULT_FAIL_ON = {"metric": "0.02", "grad": "0.25", "speed": "25%", "verdict": "on", "missing": "on"}
 NUMERIC_KEYS = ("metric", "grad", "speed")
-ACCEPTED = "metric, grad, speed (a number, a percentage like 25%, or off) and verdict (on or off)"
+SWITCH_KEYS = ("verdict", "missing")
+ACCEPTED = "metric, grad, speed (a number, a percentage like 25%, or off), verdict and missing (on or off)"
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(%?)$")
 
 
@@ -59,11 +62,11 @@ OFF = Floor(math.inf)
 
 
 def parse_value(key: str, text, source: str):
-    """One gate's value: a Floor for numeric keys, a bool for verdict."""
+    """One gate's value: a Floor for numeric keys, a bool for verdict and missing."""
     text = str(text).strip().lower()
-    if key == "verdict":
+    if key in SWITCH_KEYS:
         if text not in ("on", "off"):
-            raise TfbenchError(f"{source}: verdict:{text!r} is invalid: expected verdict:on or verdict:off")
+            raise TfbenchError(f"{source}: {key}:{text!r} is invalid: expected {key}:on or {key}:off")
         return text == "on"
     if text == "off":
         return OFF
@@ -98,7 +101,7 @@ def parse_fail_on(spec: str | None) -> dict:
 
 
 def looser(first, second):
-    """The gate that fails less: a larger floor (compared at the BASE mean later), or verdict off."""
+    """The gate that fails less: a larger floor (compared at the BASE mean later), or a switch off."""
     if isinstance(first, bool):
         return first and second
     return (first, second)
