@@ -80,6 +80,34 @@ class SuiteRecords:
             layers=pd.DataFrame(columns=list(LAYER_COLUMNS)),
         )
 
+    def without_run(self, variant: str, seed: int) -> SuiteRecords:
+        """These records less every row of one (variant, seed)."""
+
+        def keep(table):
+            if table.empty:
+                return table
+            return table[~((table.variant.astype(str) == variant) & (table.seed == seed))]
+
+        return SuiteRecords(runs=keep(self.runs), steps=keep(self.steps), layers=keep(self.layers),
+                            timesteps=keep(self.timesteps))  # fmt: skip
+
+    def with_run(self, row: dict, steps=None, layers=None, timesteps=None) -> SuiteRecords:
+        """These records with one run's rows in place of any earlier ones of its (variant, seed);
+        a failed run brings only its runs.csv row."""
+        kept = self.without_run(str(row["variant"]), row["seed"])
+        return SuiteRecords(
+            runs=_appended(kept.runs, pd.DataFrame([row])),
+            steps=_appended(kept.steps, steps),
+            layers=_appended(kept.layers, layers),
+            timesteps=_appended(kept.timesteps, timesteps),
+        )
+
+
+def _appended(table: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
+    if extra is None or extra.empty:
+        return table
+    return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
+
 
 def write_suite(folder: Path, records: SuiteRecords) -> None:
     """Write runs.csv, steps.parquet, layers.parquet (and timesteps.parquet when there are time-step

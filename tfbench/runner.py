@@ -124,7 +124,7 @@ def _plan(suites, budget, seed_list, out: Path, monitor, resume, verbose, summar
                 if saved is not None and _already_done(saved.runs, variant.label, seed, setup_hash(setup, seed)):
                     summary.counts["resumed"] += 1
                     continue
-                state = _without(state, variant.label, seed)
+                state = state.without_run(variant.label, seed)
                 jobs.append(Job(suite, variant, setup, seed, monitor, verbose, tensorboard))
         states[suite.name] = state
     return states, jobs
@@ -137,13 +137,7 @@ def _commit(job: Job, outcome, states, out: Path, summary: RunSummary, log) -> N
         row.update(status="failed", steps=0, error=_one_line(outcome), wall_s=0.0)
     else:
         row, steps, layers, timesteps = outcome
-    state = states[job.suite.name]
-    state = records.SuiteRecords(
-        runs=_concat(state.runs, pd.DataFrame([row])),
-        steps=_concat(state.steps, steps),
-        layers=_concat(state.layers, layers),
-        timesteps=_concat(state.timesteps, timesteps),
-    )
+    state = states[job.suite.name].with_run(row, steps, layers, timesteps)
     states[job.suite.name] = state = _sorted(state, job.suite)
     records.write_suite(out / job.suite.name, state)
     summary.counts[row["status"]] += 1
@@ -218,22 +212,6 @@ def progress_line(row: dict) -> str:
 def _already_done(runs: pd.DataFrame, label: str, seed: int, digest: str) -> bool:
     match = runs[(runs.variant.astype(str) == label) & (runs.seed == seed)]
     return bool(((match.setup_hash == digest) & match.status.isin(FINISHED)).any())
-
-
-def _without(state: records.SuiteRecords, label: str, seed: int) -> records.SuiteRecords:
-    def keep(table):
-        if table.empty:
-            return table
-        return table[~((table.variant.astype(str) == label) & (table.seed == seed))]
-
-    return records.SuiteRecords(runs=keep(state.runs), steps=keep(state.steps), layers=keep(state.layers),
-                                timesteps=keep(state.timesteps))  # fmt: skip
-
-
-def _concat(table: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
-    if extra is None or extra.empty:
-        return table
-    return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
 
 
 def _sorted(state: records.SuiteRecords, suite: Suite) -> records.SuiteRecords:

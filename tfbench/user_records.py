@@ -79,14 +79,7 @@ def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFra
     folder = out / suite
     folder.mkdir(parents=True, exist_ok=True)
     state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
-
-    def merged(table, extra):
-        if not table.empty:
-            table = table[~((table.variant.astype(str) == row["variant"]) & (table.seed == row["seed"]))]
-        return extra.copy() if table.empty else pd.concat([table, extra], ignore_index=True)
-
-    state = records.SuiteRecords(runs=merged(state.runs, pd.DataFrame([row])), steps=merged(state.steps, steps),
-                                 layers=merged(state.layers, layers))  # fmt: skip
+    state = state.with_run(row, steps, layers)
     records.write_suite(folder, state)
     manifest = records.read_manifest(out) if (out / records.MANIFEST_FILE).is_file() else None
     if manifest is None:
