@@ -133,7 +133,13 @@ class ProcessExecutor:
         while queue or futures:
             while queue and len(futures) < size:
                 index = queue.popleft()
-                futures[pool.submit(call_job, files, fn, payloads[index])] = index
+                try:
+                    futures[pool.submit(call_job, files, fn, payloads[index])] = index
+                except BrokenProcessPool:  # a job in flight killed its worker since the last result
+                    queue.appendleft(index)  # never started: it goes on with the rest of the queue
+                    self.close()
+                    suspects.extend(futures.values())
+                    return
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
