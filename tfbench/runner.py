@@ -134,7 +134,7 @@ def _commit(job: Job, outcome, states, out: Path, summary: RunSummary, log) -> N
     """Add one finished run to its suite's records and rewrite that suite's files atomically."""
     if isinstance(outcome, BaseException):  # the worker could not run it or died while running it
         row, steps, layers, timesteps = _base_row(job.suite, job.variant, job.setup, job.seed), None, None, None
-        row.update(status="failed", steps=0, error=_one_line(outcome), wall_s=0.0)
+        row.update(status="failed", steps=0, error=failure_text(outcome), wall_s=0.0)
     else:
         row, steps, layers, timesteps = outcome
     state = states[job.suite.name].with_run(row, steps, layers, timesteps)
@@ -151,9 +151,11 @@ def execute_job(job: Job):
     return run_variant(job.suite, job.variant, job.setup, job.seed, job.monitor, job.verbose, job.tensorboard)
 
 
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
+def failure_text(error: BaseException) -> str:
+    """A failed run's `error` column: the exception's type and message on one line, whether it was
+    raised in the run or by the executor that could not run it."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {message}"[:500]
 
 
 def _base_row(suite: Suite, variant: Variant, setup, seed: int) -> dict:
@@ -176,9 +178,7 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
         events = None if tensorboard is None else run_directory(tensorboard, suite.name, variant.label, seed)
         result = train_run(setup, seed, monitor, verbose, tensorboard=events)
     except Exception as error:  # isolation: one broken variant is a result row, not a crash
-        message = " ".join(str(error).split()) or type(error).__name__
-        row.update(status="failed", steps=0, error=f"{type(error).__name__}: {message}"[:500],
-                   wall_s=time.perf_counter() - started)  # fmt: skip
+        row.update(status="failed", steps=0, error=failure_text(error), wall_s=time.perf_counter() - started)
         return row, None, None, None
     layers = result.layers_table
     start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(layers[layers.step == 0])
