@@ -4,7 +4,7 @@ Raw digits pixels run from 0 to 16, so the first layer's pre-activations are an 
 larger than with standardized inputs: its tanh units saturate (φ′ ≈ 0) and the signal reaching the
 input side shrinks. The first layer's kernel gradient is xᵀδ, proportional to the input's size, so the
 kernel and δ columns tell different stories. A few huge entries ("digits:outliers": 1 % of the
-standardized entries times 50, see tfbench/digits_scales.py) saturate the units they hit and
+standardized entries times 50, see tfbench/data/digits.py) saturate the units they hit and
 dominate the gradient of the batches they fall in.
 """
 

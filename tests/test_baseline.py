@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tfbench_cli import BASELINE, cli
 
-from tfbench import records
 from tfbench.errors import TfbenchError
+from tfbench.records import store as records
 
 
 def files_under(folder: Path) -> list[str]:
@@ -57,7 +57,7 @@ def test_baseline_refuses_a_destination_holding_other_files(tmp_path, stray, nee
 
 
 def test_baseline_refuses_nested_source_and_destination(tmp_path):
-    from tfbench.baseline import save_baseline
+    from tfbench.records.baseline import save_baseline
 
     source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
     for dest in (source / "baseline", tmp_path):  # inside the source; containing the source

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from tfbench_cli import BASELINE, ROOT, cli
 
-from tfbench import records
-from tfbench.compare import compare
+from tfbench.compare.comparison import compare
+from tfbench.compare.tolerance import half_width
 from tfbench.errors import TfbenchError
-from tfbench.tolerance import half_width
+from tfbench.records import store as records
 
 
 def baseline_variants() -> int:
@@ -284,8 +284,8 @@ def test_a_manifest_without_suite_entries_or_calibration_still_compares(tmp_path
 
 
 def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
-    from tfbench.manifest import suite_entry
-    from tfbench.spec import Setup, Suite
+    from tfbench.records.manifest import suite_entry
+    from tfbench.spec.suite import Setup, Suite
 
     def suite(tolerances):
         return Suite(name="toy", factor="activation", question="?", base=Setup(), levels=["relu"],
@@ -300,7 +300,7 @@ def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
 
 def test_calibration_runs_with_one_intra_op_thread_whatever_the_executor():
     # A fresh process, as `tfbench run --workers 2` starts: the driver times the calibration workload.
-    script = ("from tfbench.executors import make_executor; from tfbench.calibration import calibrate; "
+    script = ("from tfbench.engine.executors import make_executor; from tfbench.engine.calibration import calibrate; "
               "make_executor('local', 2).close(); print(calibrate()['intra_op_threads'])")  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)

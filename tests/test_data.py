@@ -1,4 +1,4 @@
-"""tfbench.data: built-in datasets, a user's .npz/callable data, and seed-determined batching.
+"""tfbench.data.datasets: built-in datasets, a user's .npz/callable data, and seed-determined batching.
 
 Expected values are recomputed here from first principles (scikit-learn's raw digits, numpy
 statistics, the documented permutation stream), never copied back from the code under test.
@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
-from tfbench.data import Dataset, data_label, load_data, train_batches
+from tfbench.data.datasets import Dataset, data_label, load_data, train_batches
 from tfbench.errors import DataError, TfbenchError
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_keras_dataset_offline_is_one_clear_data_error(monkeypatch):
     """keras.datasets downloads; a failed download is a DataError naming the dataset, not a traceback."""
     import keras
 
-    from tfbench import data as data_module
+    from tfbench.data import datasets as data_module
 
     def unreachable():
         raise OSError("URL fetch failure on https://storage.example/mnist.npz: [Errno -3] name resolution")

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import tfbench
 from tfbench import cli
-from tfbench.data import load_data
+from tfbench.data.datasets import load_data
 
 DEPTH, WIDTH, BATCHES, BATCH = 10, 32, 3, 64
 REPO = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 """digits:raw and digits:outliers against scikit-learn's raw digits and the documented recipe
-(tfbench/digits_scales.py), recomputed here with numpy."""
+(tfbench/data/digits.py), recomputed here with numpy."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from tfbench.data import load_data
-from tfbench.digits_scales import OUTLIER_FACTOR, OUTLIER_FRACTION, load_digits_scale
+from tfbench.data.datasets import load_data
+from tfbench.data.digits import OUTLIER_FACTOR, OUTLIER_FRACTION, load_digits_scale
 from tfbench.errors import DataError
 
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfbench import Setup, Suite, TfbenchError
-from tfbench.profiles import get_profile
-from tfbench.spec import SETUP_FIELDS
-from tfbench.validation import check_suites
+from tfbench.engine.validation import check_suites
+from tfbench.spec.profiles import get_profile
+from tfbench.spec.suite import SETUP_FIELDS
 
 SCALARS = st.one_of(
     st.none(),

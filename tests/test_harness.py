@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfbench.build import build_model
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
+from tfbench.harness.build import build_model
 from tfbench.harness.plan import STANDARD_RECORDED_STEPS, RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.schema import LAYER_COLUMNS
-from tfbench.spec import Setup
+from tfbench.records.schema import LAYER_COLUMNS
+from tfbench.spec.suite import Setup
 
 SEED = 3
 RTOL = 1e-4

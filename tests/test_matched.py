@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tfbench.build import build_model
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
+from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.spec import Setup
+from tfbench.spec.suite import Setup
 
 SEED = 7
 BASE = Setup(depth=3, width=16, learning_rate=0.05, batch_size=32, steps=2, eval_every=2)

@@ -16,15 +16,15 @@ import pytest
 import tensorflow as tf
 
 import tfbench
-from tfbench import records
-from tfbench.build import build_model
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
 from tfbench.errors import TfbenchError
+from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
+from tfbench.records import store as records
+from tfbench.records.schema import LAYER_COLUMNS
 from tfbench.report.html import write_report
-from tfbench.schema import LAYER_COLUMNS
-from tfbench.spec import Setup
+from tfbench.spec.suite import Setup
 
 SEED = 5
 SETUP = Setup(depth=3, width=16, activation="tanh", learning_rate=0.1, batch_size=32, steps=4, eval_every=4)

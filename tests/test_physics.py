@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfbench.build import build_model
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
+from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.spec import Setup
+from tfbench.spec.suite import Setup
 
 SEED = 0
 DEEP = Setup(depth=10, width=64, data="digits", learning_rate=0.05, batch_size=64, steps=2, eval_every=2)

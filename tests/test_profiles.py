@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tfbench.errors import TfbenchError
-from tfbench.profiles import QUICK_STEPS, get_profile
-from tfbench.spec import Setup
+from tfbench.spec.profiles import QUICK_STEPS, get_profile
+from tfbench.spec.suite import Setup
 
 BASE = Setup(steps=600, eval_every=50, pretrain_steps=300)
 

@@ -15,7 +15,7 @@ from design_schema import LAYERS, RUNS, STEPS
 
 import tfbench
 from tfbench import TfbenchError
-from tfbench.records import SuiteRecords, atomic_write, load_results, read_suite, write_suite
+from tfbench.records.store import SuiteRecords, atomic_write, load_results, read_suite, write_suite
 
 # --------------------------------------------------------------------------------------------- atomic writes
 

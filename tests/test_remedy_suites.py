@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tfbench import verdict
-from tfbench.discovery import load_file
+from tfbench.analysis import verdict
 from tfbench.harness.train import train_run
-from tfbench.profiles import get_profile
-from tfbench.spec import SETUP_FIELDS, canonical
+from tfbench.spec.discovery import load_file
+from tfbench.spec.profiles import get_profile
+from tfbench.spec.suite import SETUP_FIELDS, canonical
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 FILES = {

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from tfbench import Setup, Suite
+from tfbench.engine.runner import run
 from tfbench.report.html import write_report
-from tfbench.runner import run
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

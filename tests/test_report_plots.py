@@ -19,8 +19,8 @@ from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
 
 from tfbench import Setup, Suite, load_results
+from tfbench.engine.runner import run
 from tfbench.report import plots
-from tfbench.runner import run
 
 VARIANTS = ["sigmoid", "relu"]
 DEPTHS = [1, 2, 3, 4]  # 3 hidden layers + the output layer

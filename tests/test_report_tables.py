@@ -282,7 +282,9 @@ TINY_LEVELS = {"0.05": 0.05, "1e-1": 0.1, "0.3": 0.3}
 
 @pytest.fixture(scope="module")
 def tiny_records(tmp_path_factory):
-    from tfbench import Setup, Suite, records, runner
+    from tfbench import Setup, Suite
+    from tfbench.engine import runner
+    from tfbench.records import store as records
 
     suite = Suite(name="tiny", factor="learning_rate", question="?", base=Setup(depth=2, width=8, steps=6),
                   levels=TINY_LEVELS, reference="1e-1")  # fmt: skip

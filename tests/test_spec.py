@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tfbench import Setup, Suite, TfbenchError
-from tfbench.discovery import load_file
 from tfbench.errors import SuiteError
-from tfbench.spec import level_label, setup_hash
+from tfbench.spec.discovery import load_file
+from tfbench.spec.suite import level_label, setup_hash
 
 REPO = Path(__file__).resolve().parents[1]
 FIELD_NAMES = [f.name for f in dataclasses.fields(Setup)]
@@ -344,7 +344,7 @@ HASH_SETUP_SOURCE = (
 def test_setup_hash_is_16_hex_digits_and_stable_across_processes():
     here = setup_hash(eval(HASH_SETUP_SOURCE, {"Setup": Setup}), 7)
     assert len(here) == 16 and int(here, 16) >= 0
-    code = f"from tfbench import Setup; from tfbench.spec import setup_hash; print(setup_hash({HASH_SETUP_SOURCE}, 7))"
+    code = f"from tfbench import Setup; from tfbench.spec.suite import setup_hash; print(setup_hash({HASH_SETUP_SOURCE}, 7))"
     for hash_seed in ("0", "12345"):  # str hashing randomization must not leak into the digest
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         there = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,

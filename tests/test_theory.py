@@ -1,4 +1,4 @@
-"""Mean-field theory (tfbench.theory) and the initializer moments it reads (tfbench.init_variance).
+"""Mean-field theory (tfbench.analysis.theory) and the initializer moments it reads (tfbench.analysis.init_variance).
 
 Checked against closed forms, against scipy's adaptive integration, against Keras' own activations and
 the samples Keras' initializers draw, and finally against the δ gradients of real tfbench MLPs.
@@ -15,11 +15,12 @@ import pytest
 import tensorflow as tf
 from scipy import integrate, stats
 
-from tfbench import Setup, init_variance, theory
-from tfbench.build import build_model
-from tfbench.data import load_data
+from tfbench import Setup
+from tfbench.analysis import init_variance, theory
+from tfbench.data.datasets import load_data
+from tfbench.harness.build import build_model
 from tfbench.report.theory_overlay import prediction, slope_toward_input
-from tfbench.spec import canonical
+from tfbench.spec.suite import canonical
 
 # ----------------------------------------------------------------------------------------- closed forms
 

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tfbench import Setup, Suite, theory
+from tfbench import Setup, Suite
+from tfbench.analysis import theory
+from tfbench.engine.runner import run
 from tfbench.report import html, plots, theory_overlay
-from tfbench.runner import run
-from tfbench.spec import canonical
+from tfbench.spec.suite import canonical
 
 HIDDEN = 6  # hidden layers; depth 7 is the output layer
 

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tfbench.verdict import DECADES, DIVERGENCE_LOSS_FACTOR, first_divergent_step, judge, judge_step, log10_ratio
+from tfbench.analysis.verdict import (
+    DECADES,
+    DIVERGENCE_LOSS_FACTOR,
+    first_divergent_step,
+    judge,
+    judge_step,
+    log10_ratio,
+)
 
 # --------------------------------------------------------------------------------------------- divergence
 

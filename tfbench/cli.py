@@ -11,10 +11,10 @@ import re
 import shlex
 import sys
 
+from tfbench.engine.executors import EXECUTORS
 from tfbench.errors import TfbenchError
-from tfbench.executors import EXECUTORS
 from tfbench.harness.plan import MONITOR_MODES
-from tfbench.profiles import PROFILES
+from tfbench.spec.profiles import PROFILES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -87,11 +87,11 @@ def make_parser() -> Parser:
 
 
 def cmd_run(args) -> int:
-    from tfbench.discovery import discover
     from tfbench.quiet import import_tensorflow_quietly
+    from tfbench.spec.discovery import discover
 
     import_tensorflow_quietly()
-    from tfbench.runner import run
+    from tfbench.engine.runner import run
 
     suites = discover(args.targets)
     summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
@@ -119,8 +119,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from tfbench.compare import compare
-    from tfbench.compare_output import check_markdown_path, terminal_text, write_markdown
+    from tfbench.compare.comparison import compare
+    from tfbench.compare.output import check_markdown_path, terminal_text, write_markdown
 
     if args.markdown:
         check_markdown_path(args.markdown)
@@ -132,7 +132,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from tfbench.baseline import save_baseline
+    from tfbench.records.baseline import save_baseline
 
     names = save_baseline(args.source, args.dest)
     print(f"baseline: {args.dest} now holds manifest.json and runs.csv of {len(names)} suites: {', '.join(names)}")
@@ -140,7 +140,7 @@ def cmd_baseline(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from tfbench.discovery import all_suites
+    from tfbench.spec.discovery import all_suites
 
     for suite in all_suites():
         labels = ", ".join(v.label for v in suite.variants())
@@ -149,10 +149,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from tfbench.discovery import discover
-    from tfbench.profiles import get_profile
+    from tfbench.engine.validation import check_suites
     from tfbench.quiet import import_tensorflow_quietly
-    from tfbench.validation import check_suites
+    from tfbench.spec.discovery import discover
+    from tfbench.spec.profiles import get_profile
 
     import_tensorflow_quietly()
     suites = discover(args.targets)
@@ -167,8 +167,8 @@ def cmd_diagnose(args) -> int:
     from tfbench.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()
-    from tfbench.diagnosis import diagnose, format_table, summary_lines
     from tfbench.report.diagnose_page import check_out, write_page
+    from tfbench.user.diagnosis import diagnose, format_table, summary_lines
 
     out = check_out(args.out or Path("reports") / f"diagnose-{Path(args.model).stem}")
     result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import keras
 import pytest
 
-from tfbench.build import DEFAULT_LOSS, build_model, make_optimizer
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
+from tfbench.harness.build import DEFAULT_LOSS, build_model, make_optimizer
 from tfbench.harness.plan import RecordPlan
 from tfbench.models import build_network
-from tfbench.spec import Setup
+from tfbench.spec.suite import Setup
 
 SETUPS = {
     "mlp": Setup(model="mlp", depth=10, width=64, activation="relu", data="digits", learning_rate=0.05, steps=600),

@@ -13,7 +13,7 @@ import keras
 import pytest
 
 import tfbench
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
 
 STEPS, CHUNK, BATCH = 600, 60, 64
 RESULTS: dict[str, float] = {}

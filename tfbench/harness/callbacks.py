@@ -7,8 +7,8 @@ import time
 
 import keras
 
-from tfbench import verdict
-from tfbench.schema import STEP_COLUMNS
+from tfbench.analysis import verdict
+from tfbench.records.schema import STEP_COLUMNS
 
 LOSS, GRAD_NORM = STEP_COLUMNS.index("loss"), STEP_COLUMNS.index("global_grad_norm")
 

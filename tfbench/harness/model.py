@@ -17,7 +17,7 @@ from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
 from tfbench.models.network import Network
-from tfbench.schema import METRIC_FOR_TASK
+from tfbench.records.schema import METRIC_FOR_TASK
 
 
 class Buffers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfbench.schema import LAYER_COLUMNS, STEP_COLUMNS  # noqa: F401  (the harness writes them in this order)
+from tfbench.records.schema import LAYER_COLUMNS, STEP_COLUMNS  # noqa: F401  (the harness writes them in this order)
 
 # An activated output within this fraction of the activation's range from a bound counts as saturated.
 SATURATION_MARGIN = 0.01

@@ -17,7 +17,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from tfbench.schema import LAYER_COLUMNS
+from tfbench.records.schema import LAYER_COLUMNS
 
 # TensorBoard's own default: 30 equal-width buckets between the smallest and largest value.
 HISTOGRAM_BUCKETS = 30

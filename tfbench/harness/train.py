@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfbench.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
-from tfbench.build import build_model
-from tfbench.data import load_data, train_batches
+from tfbench.data.datasets import load_data, train_batches
 from tfbench.harness import monitor
+from tfbench.harness.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
+from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.harness.timesteps import InputGradients
 from tfbench.models.pretrain import pretrain_layers
-from tfbench.schema import HIGHER_IS_BETTER
+from tfbench.records.schema import HIGHER_IS_BETTER
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048

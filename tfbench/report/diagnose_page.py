@@ -9,8 +9,8 @@ from pathlib import Path
 
 import seaborn as sns
 
-from tfbench import records
 from tfbench.errors import TfbenchError
+from tfbench.records import store as records
 from tfbench.report import plots
 from tfbench.report.html import environment
 

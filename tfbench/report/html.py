@@ -17,11 +17,11 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from tfbench import records
+from tfbench.records import store as records
+from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import plots, tables, theory_overlay
 from tfbench.report.timestep_plots import CAPTION as TIMESTEP_CAPTION
 from tfbench.report.timestep_plots import FIGURE_NAME as TIMESTEP_FIGURE
-from tfbench.schema import HIGHER_IS_BETTER
 
 FIGURE_CAPTIONS = {
     "gradient_vs_depth": "Kernel gradient norm per layer at initialization and at the end of training (mean over "

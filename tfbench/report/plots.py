@@ -24,7 +24,7 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, LogLocator  # noqa: E402
 
-from tfbench.records import atomic_write  # noqa: E402
+from tfbench.records.store import atomic_write  # noqa: E402
 from tfbench.report import theory_overlay  # noqa: E402
 
 DEPTH_LABEL = "layer depth (1 = input side)"
@@ -125,7 +125,7 @@ def _legend(ax, source=None) -> None:
 def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | None = None) -> Figure:
     """(a) Kernel gradient norm against depth, at step 0 and at each run's last recorded step.
 
-    `predictions` (variant -> tfbench.theory.Prediction, from report.theory_overlay) adds the mean-field
+    `predictions` (variant -> tfbench.analysis.theory.Prediction, from report.theory_overlay) adds the mean-field
     slope to the step-0 panel as dashed lines.
     """
     figure = _new_figure(10, 3.8)

@@ -21,8 +21,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from tfbench import verdict as verdicts
-from tfbench.records import atomic_write
+from tfbench.analysis import verdict as verdicts
+from tfbench.records.store import atomic_write
 from tfbench.report import theory_overlay
 
 STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "steps_per_s")  # runs.csv columns summarised

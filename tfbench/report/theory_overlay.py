@@ -2,7 +2,7 @@
 
 Both are in decades per layer *toward the input*, the direction backpropagation runs: positive means
 the gradient grows toward the input (exploding), negative that it shrinks (vanishing), the sign
-convention of log10_grad_ratio. The prediction comes from tfbench.theory for the variant's activation
+convention of log10_grad_ratio. The prediction comes from tfbench.analysis.theory for the variant's activation
 and the σw², σb² its initializers imply: 0.5·log10(χ1) for δ, 0.5·log10(χ1/ρ) for the kernel gradient
 (they differ where the forward signal itself dies or blows up, see theory.forward_ratio). The
 measurement is the least-squares slope of log10 ‖δ‖ (act_grad_norm) and of log10 ‖∂L/∂W‖ over the
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from tfbench import init_variance, theory
+from tfbench.analysis import init_variance, theory
 
 PREDICTED, MEASURED = "predicted_decades_per_layer", "measured_decades_per_layer"  # of ‖δ‖
 PREDICTED_KERNEL, MEASURED_KERNEL = "predicted_kernel_decades_per_layer", "measured_kernel_decades_per_layer"
@@ -33,7 +33,7 @@ LINE_LABEL = "mean-field prediction"
 
 
 def prediction(setup: Mapping) -> theory.Prediction | None:
-    """The mean-field prediction for a variant's Setup, given as the dict tfbench.spec.canonical makes;
+    """The mean-field prediction for a variant's Setup, given as the dict tfbench.spec.suite.canonical makes;
     None where the theory does not apply or the activation or an initializer is unknown."""
     if not isinstance(setup, Mapping) or setup.get("model") != "mlp":
         return None

@@ -1,7 +1,7 @@
 """Compare two run folders (BASE, CURRENT) per (suite, variant) and name every regression.
 
 Reads only manifest.json and <suite>/runs.csv on each side, so a committed baseline needs nothing else.
-What counts as a regression, and the tolerance arithmetic, is in tfbench/tolerance.py.
+What counts as a regression, and the tolerance arithmetic, is in tfbench/compare/tolerance.py.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tfbench import records, tolerance
+from tfbench.compare import tolerance
 from tfbench.errors import TfbenchError
-from tfbench.schema import HIGHER_IS_BETTER
+from tfbench.records import store as records
+from tfbench.records.schema import HIGHER_IS_BETTER
 
 KEYS = ["suite", "variant"]
 # Compared quantity -> the gate that judges it.

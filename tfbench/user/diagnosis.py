@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfbench import verdict
-from tfbench.causes import Cause, likely_causes
-from tfbench.data import Dataset, load_data
+from tfbench.analysis import verdict
+from tfbench.analysis.causes import Cause, likely_causes
+from tfbench.data.datasets import Dataset, load_data
 from tfbench.errors import TfbenchError
 from tfbench.harness import monitor
 from tfbench.harness.layer_stats import LayerStats
 from tfbench.harness.model import locate_layers
 from tfbench.models.probed import ProbedForward, discover
-from tfbench.schema import LAYER_COLUMNS
+from tfbench.records.schema import LAYER_COLUMNS
 
 PRINTED_COLUMNS = (
     "depth", "layer", "activation", "kernel_grad_norm", "act_grad_norm", "kernel_decades", "delta_decades",

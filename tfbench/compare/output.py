@@ -9,9 +9,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from tfbench import records
-from tfbench.compare import Comparison
+from tfbench.compare.comparison import Comparison
 from tfbench.errors import TfbenchError
+from tfbench.records import store as records
 
 COLUMNS = {"final_metric": "final Δ", "best_metric": "best Δ", "log10_grad_ratio": "grad Δ", "speed": "speed Δ"}
 

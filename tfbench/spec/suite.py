@@ -1,7 +1,7 @@
 """`Setup` (every knob of one training run) and `Suite` (matched variants that differ in one factor).
 
 Construction checks structure only (types, sizes, names), so `tfbench list` never imports TensorFlow.
-`tfbench.validation.validate_setup` resolves the values through Keras before any training.
+`tfbench.engine.validation.validate_setup` resolves the values through Keras before any training.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tfbench.compare.tolerance import parse_mapping
 from tfbench.errors import SuiteError, TfbenchError
-from tfbench.tolerance import parse_mapping
 
 MODEL_FAMILIES = ("mlp", "cnn", "rnn", "resnet")
 CELLS = ("simple_rnn", "lstm", "gru")

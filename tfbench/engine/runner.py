@@ -2,7 +2,7 @@
 
 Each (variant, seed) is saved the moment it finishes (atomic rewrite of its suite's files), so an
 interrupted run keeps everything that finished and `--resume` goes on from there. Runs execute in an
-executor (tfbench/executors.py: serial, local processes or Ray); this process alone writes records.
+executor (tfbench/engine/executors.py: serial, local processes or Ray); this process alone writes records.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from tfbench import records, verdict
-from tfbench.calibration import calibrate
+from tfbench.analysis import verdict
+from tfbench.engine.calibration import calibrate
+from tfbench.engine.executors import make_executor
+from tfbench.engine.validation import check_suites, ensure_output_folder
 from tfbench.errors import TfbenchError
-from tfbench.executors import make_executor
 from tfbench.harness.plan import MONITOR_MODES
-from tfbench.manifest import build_manifest, utc_now
-from tfbench.profiles import get_profile
-from tfbench.spec import Suite, Variant, level_json, setup_hash
-from tfbench.validation import check_suites, ensure_output_folder
+from tfbench.records import store as records
+from tfbench.records.manifest import build_manifest, utc_now
+from tfbench.spec.profiles import get_profile
+from tfbench.spec.suite import Suite, Variant, level_json, setup_hash
 
 FINISHED = ("ok", "diverged")  # statuses a resume keeps; failed runs are tried again
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tfbench import schema
 from tfbench.errors import TfbenchError
+from tfbench.records import schema
 
 SCHEMA_VERSION = 1
 

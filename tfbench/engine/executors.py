@@ -56,7 +56,7 @@ def threads_per_worker(workers: int) -> int:
 
 def call_job(files: dict[str, str], fn: Callable, payload: bytes):
     """Run one job in a worker: load the user's suite files first, so the job's Setup unpickles."""
-    from tfbench.discovery import load_modules
+    from tfbench.spec.discovery import load_modules
 
     load_modules(files)
     return fn(pickle.loads(payload))
@@ -127,7 +127,7 @@ class ProcessExecutor:
 
     def _drain(self, fn, payloads, queue: deque, size: int, suspects: list):
         """Run the queue with at most `size` jobs in flight; stop early, listing suspects, if the pool breaks."""
-        from tfbench.discovery import LOADED_FILES
+        from tfbench.spec.discovery import LOADED_FILES
 
         pool, files, futures = self._pool(size), dict(LOADED_FILES), {}
         while queue or futures:
@@ -178,7 +178,7 @@ def make_executor(kind: str = "local", workers: int = 1, address: str | None = N
     check_executor(kind, workers)
     pinned = configure_threads(threads_per_worker(1))
     if kind == "ray":
-        from tfbench.ray_executor import RayExecutor
+        from tfbench.engine.ray_executor import RayExecutor
 
         return RayExecutor(workers=workers, address=address)
     return SerialExecutor(log, pinned) if workers == 1 else ProcessExecutor(workers)

@@ -9,9 +9,9 @@ import shlex
 import sys
 from importlib import metadata
 
-from tfbench.profiles import get_profile
-from tfbench.records import SCHEMA_VERSION
-from tfbench.spec import canonical
+from tfbench.records.store import SCHEMA_VERSION
+from tfbench.spec.profiles import get_profile
+from tfbench.spec.suite import canonical
 
 
 def utc_now() -> str:
@@ -46,7 +46,7 @@ def command_line() -> str:
 def suite_entry(suite, profile: str | None = None) -> dict:
     """What the report needs to know about a suite that the run records do not say.
 
-    `setups` holds each level's effective Setup (the profile applied) in tfbench.spec.canonical form,
+    `setups` holds each level's effective Setup (the profile applied) in tfbench.spec.suite.canonical form,
     from which the report computes the mean-field prediction; manifests without it get no overlay.
     """
     apply = get_profile(profile).apply if profile else (lambda setup: setup)

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from tfbench.errors import SuiteError, TfbenchError
-from tfbench.spec import Setup, Suite
+from tfbench.spec.suite import Setup, Suite
 
 
 def suite_folders() -> list[Path]:
     """suites/ in the working directory first, then the one shipped beside the package."""
-    candidates = [Path.cwd() / "suites", Path(__file__).resolve().parent.parent / "suites"]
+    candidates = [Path.cwd() / "suites", Path(__file__).resolve().parents[2] / "suites"]
     seen, folders = set(), []
     for folder in candidates:
         if folder.is_dir() and folder.resolve() not in seen:

@@ -10,8 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tfbench import records
 from tfbench.errors import TfbenchError
+from tfbench.records import store as records
 
 
 def holds_only_a_baseline(folder: Path) -> bool:

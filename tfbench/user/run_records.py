@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tfbench import records, verdict
+from tfbench.analysis import verdict
 from tfbench.harness.train import _layers_table, _steps_table
-from tfbench.manifest import build_manifest, utc_now
-from tfbench.schema import HIGHER_IS_BETTER
+from tfbench.records import store as records
+from tfbench.records.manifest import build_manifest, utc_now
+from tfbench.records.schema import HIGHER_IS_BETTER
 
 
 def run_tables(model, suite: str, variant: str, seed: int):

@@ -1,8 +1,8 @@
 """Mean and variance of one entry that a Keras initializer draws, without importing Keras.
 
-The mean-field theory (tfbench.theory) needs σw² = fan_in · Var(W_ij) of a hidden kernel and the
+The mean-field theory (tfbench.analysis.theory) needs σw² = fan_in · Var(W_ij) of a hidden kernel and the
 mean and variance of a bias entry. Initializers arrive as a Keras name ("he_normal", "HeNormal"), a
-config dict {"class_name": ..., "config": {...}} (also the form tfbench.spec.canonical stores in the
+config dict {"class_name": ..., "config": {...}} (also the form tfbench.spec.suite.canonical stores in the
 manifest) or an instance (read through its class name, get_config() and, for the VarianceScaling
 family whose subclasses omit them from their config, its scale/mode/distribution attributes). The
 table mirrors keras.initializers' built-ins and their defaults; tests check it against samples that

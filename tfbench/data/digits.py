@@ -25,7 +25,7 @@ def load_digits_scale(name: str):
     """The Dataset for "digits:raw" or "digits:outliers"."""
     from sklearn.datasets import load_digits
 
-    from tfbench.data import _classification, _standardize, _stratified_split
+    from tfbench.data.datasets import _classification, _standardize, _stratified_split
 
     scale = name.split(":", 1)[1]
     if scale not in DIGITS_SCALES:

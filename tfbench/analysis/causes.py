@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tfbench.discovery import suite_folders
+from tfbench.spec.discovery import suite_folders
 
 # Half the units of a layer outputting zero for a whole batch halves the paths δ can take back; past
 # that, a ReLU net loses signal faster than any initializer can make up.

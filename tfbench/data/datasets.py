@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from tfbench.data.keras_datasets import KERAS_DATASETS, load_keras_dataset
 from tfbench.errors import DataError
-from tfbench.keras_datasets import KERAS_DATASETS, load_keras_dataset
-from tfbench.spec import BUILTIN_DATA
+from tfbench.spec.suite import BUILTIN_DATA
 
 # Fixed generator/split seeds: the data must not change with the run seed, or runs would not be paired.
 SPLIT_SEED = 0
@@ -102,7 +102,7 @@ def _load_builtin(name: str) -> Dataset:
     if name == "digits":
         return _digits()
     if name.startswith("digits:"):
-        from tfbench.digits_scales import load_digits_scale  # imports this module's helpers
+        from tfbench.data.digits import load_digits_scale  # imports this module's helpers
 
         return load_digits_scale(name)
     if name == "spirals":

@@ -17,7 +17,7 @@ def load_keras_dataset(name: str):
     """Train/test split as Keras ships it, standardized per pixel with training statistics."""
     import keras
 
-    from tfbench.data import _classification, _standardize
+    from tfbench.data.datasets import _classification, _standardize
 
     try:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()

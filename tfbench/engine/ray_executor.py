@@ -10,8 +10,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from tfbench.engine.executors import call_job, configure_threads
 from tfbench.errors import TfbenchError
-from tfbench.executors import call_job, configure_threads
 
 
 def _ray():
@@ -57,7 +57,7 @@ class RayExecutor:
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
         import pickle
 
-        from tfbench.discovery import LOADED_FILES
+        from tfbench.spec.discovery import LOADED_FILES
 
         task = self.ray.remote(num_cpus=1, max_retries=0)(_run_on_node)
         files = dict(LOADED_FILES)

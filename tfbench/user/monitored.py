@@ -26,7 +26,7 @@ from tfbench.harness.model import Buffers, MonitoredModel
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.models.probed import ProbedForward, discover
-from tfbench.user_records import run_tables, save_run
+from tfbench.user.run_records import run_tables, save_run
 
 
 def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str | None = None):
