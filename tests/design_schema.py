@@ -1,4 +1,4 @@
-"""The record schema as DESIGN §5 and §6 write it, typed out independently of tfbench.records.store."""
+"""The record schema as docs/design.md §5 and §6 write it, typed out independently of tfbench.records.store."""
 
 RUNS = [
     "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps", "metric_name",

@@ -1,4 +1,4 @@
-"""The command line end to end (DESIGN §6, §8): files written, progress, exit codes, one-line errors.
+"""The command line end to end (docs/design.md §6, §8): files written, progress, exit codes, one-line errors.
 
 Every test runs `python -m tfbench` in a subprocess with TF_CPP_MIN_LOG_LEVEL unset, so the
 silencing of TensorFlow's start-up notices is what is tested, not the environment.
@@ -20,7 +20,7 @@ import pytest
 from design_schema import LAYERS, RUNS, STEPS
 
 REPO = Path(__file__).resolve().parents[1]
-QUICK_STEPS = 30  # DESIGN §8: quick = min(steps, 30) updates
+QUICK_STEPS = 30  # docs/design.md §8: quick = min(steps, 30) updates
 TF_NOTICES = ("onednn", "cuda", "absl", "cpu_feature_guard", "tensorflow binary")
 
 MANIFEST_KEYS = {
@@ -268,7 +268,7 @@ def test_divergence_is_a_result_not_a_failure(tmp_path):
     assert (row["status"], row["verdict_end"]) == ("diverged", "diverged")
     assert 0 < row["steps"] < 30
     assert f"diverged at step {row['steps']}" in result.stdout
-    # the records end at the first divergent step, checked against DESIGN §7's rule by hand:
+    # the records end at the first divergent step, checked against docs/design.md §7's rule by hand:
     # non-finite, or a loss beyond 1000 x the starting loss
     losses = steps.set_index("step")["loss"]
     assert losses.index.max() == row["steps"]

@@ -284,8 +284,9 @@ def test_a_manifest_without_suite_entries_or_calibration_still_compares(tmp_path
 
 
 def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
-    from tfbench.records.manifest import suite_entry
-    from tfbench.spec.suite import Setup, Suite
+    from tfbench.spec.manifest_entry import suite_entry
+    from tfbench.spec.setup import Setup
+    from tfbench.spec.suite import Suite
 
     def suite(tolerances):
         return Suite(name="toy", factor="activation", question="?", base=Setup(), levels=["relu"],

@@ -1,4 +1,4 @@
-"""tfbench.data.datasets: built-in datasets, a user's .npz/callable data, and seed-determined batching.
+"""tfbench.data: built-in datasets, a user's .npz/callable data, and seed-determined batching.
 
 Expected values are recomputed here from first principles (scikit-learn's raw digits, numpy
 statistics, the documented permutation stream), never copied back from the code under test.
@@ -15,7 +15,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
-from tfbench.data.datasets import Dataset, data_label, load_data, train_batches
+from tfbench.data.batches import train_batches
+from tfbench.data.dataset import Dataset, data_label
+from tfbench.data.loading import load_data
 from tfbench.errors import DataError, TfbenchError
 
 # ---------------------------------------------------------------------------------------------
@@ -344,13 +346,13 @@ def test_keras_dataset_offline_is_one_clear_data_error(monkeypatch):
     """keras.datasets downloads; a failed download is a DataError naming the dataset, not a traceback."""
     import keras
 
-    from tfbench.data import datasets as data_module
+    from tfbench.data import builtin
 
     def unreachable():
         raise OSError("URL fetch failure on https://storage.example/mnist.npz: [Errno -3] name resolution")
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", unreachable)
-    data_module._load_builtin.cache_clear()
+    builtin.load_builtin.cache_clear()
     with pytest.raises(DataError, match=r"data='mnist' could not be loaded by keras\.datasets .*'digits'") as info:
-        data_module.load_data("mnist")
+        load_data("mnist")
     assert "\n" not in str(info.value)

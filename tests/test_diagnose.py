@@ -18,7 +18,7 @@ import tensorflow as tf
 
 import tfbench
 from tfbench import cli
-from tfbench.data.datasets import load_data
+from tfbench.data.loading import load_data
 
 DEPTH, WIDTH, BATCHES, BATCH = 10, 32, 3, 64
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def test_diagnose_reports_vanishing_at_the_layers_the_tape_says(saved):
     layers = result.layers
     np.testing.assert_allclose(layers["kernel_grad_norm"], kernel_norms, rtol=1e-3)
     np.testing.assert_allclose(layers["act_grad_norm"], delta_norms, rtol=1e-3)
-    # Decades against the last hidden layer; the larger magnitude of kernel and δ decides (DESIGN §7).
+    # Decades against the last hidden layer; the larger magnitude of kernel and δ decides (docs/design.md §7).
     decades = [np.log10(n / n[DEPTH - 1]) for n in (kernel_norms, delta_norms)]
     decisive = np.where(np.abs(decades[0]) >= np.abs(decades[1]), decades[0], decades[1])
     expected = {f"hidden_{d + 1}" for d in range(DEPTH) if decisive[d] < -2}

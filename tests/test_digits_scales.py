@@ -8,8 +8,8 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from tfbench.data.datasets import load_data
 from tfbench.data.digits import OUTLIER_FACTOR, OUTLIER_FRACTION, load_digits_scale
+from tfbench.data.loading import load_data
 from tfbench.errors import DataError
 
 

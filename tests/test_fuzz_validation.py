@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tfbench import Setup, Suite, TfbenchError
 from tfbench.engine.validation import check_suites
 from tfbench.spec.profiles import get_profile
-from tfbench.spec.suite import SETUP_FIELDS
+from tfbench.spec.setup import SETUP_FIELDS
 
 SCALARS = st.one_of(
     st.none(),

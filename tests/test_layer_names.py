@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from tfbench.harness.train import train_run
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 0
 

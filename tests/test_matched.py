@@ -1,4 +1,4 @@
-"""Matched variants (DESIGN §4): for one seed, variants start from identical weights wherever the
+"""Matched variants (docs/design.md §4): for one seed, variants start from identical weights wherever the
 factor does not change them, see identical batches, and so compute identical step-0 losses and
 gradients when the factor acts only after the gradient (optimizer, clipping).
 """
@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tfbench.data.datasets import load_data, train_batches
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 7
 BASE = Setup(depth=3, width=16, learning_rate=0.05, batch_size=32, steps=2, eval_every=2)

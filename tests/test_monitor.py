@@ -1,4 +1,4 @@
-"""tfbench.harness.monitor: each measured quantity against numpy or a closed form (DESIGN §5).
+"""tfbench.harness.monitor: each measured quantity against numpy or a closed form (docs/design.md §5).
 
 Every expected value is computed here from its definition (numpy in float64, or counted by hand on
 crafted arrays), never taken from the function under test.
@@ -284,7 +284,7 @@ def test_mae_of_a_perfect_prediction_is_0():
 
 
 def test_column_names_are_the_documented_ones():
-    assert monitor.LAYER_COLUMNS == (
+    assert monitor.LAYER_MEASURES == (
         "kernel_grad_norm",
         "bias_grad_norm",
         "act_grad_norm",
@@ -295,7 +295,7 @@ def test_column_names_are_the_documented_ones():
         "dead_fraction",
         "saturated_fraction",
     )
-    assert monitor.STEP_COLUMNS == ("loss", "reg_loss", "metric", "global_grad_norm", "learning_rate")
+    assert monitor.STEP_MEASURES == ("loss", "reg_loss", "metric", "global_grad_norm", "learning_rate")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,15 +16,16 @@ import pytest
 import tensorflow as tf
 
 import tfbench
-from tfbench.data.datasets import load_data, train_batches
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
 from tfbench.errors import TfbenchError
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
 from tfbench.records import store as records
-from tfbench.records.schema import LAYER_COLUMNS
+from tfbench.records.schema import LAYER_MEASURES
 from tfbench.report.html import write_report
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 5
 SETUP = Setup(depth=3, width=16, activation="tanh", learning_rate=0.1, batch_size=32, steps=4, eval_every=4)
@@ -101,7 +102,7 @@ def test_subclassed_model_records_what_the_harness_records_on_the_functional_mod
     layers = layers.sort_values(["step", "depth"]).reset_index(drop=True)
     assert list(layers["layer"]) == list(expected["layer"])
     assert list(layers["step"]) == list(np.repeat(range(SETUP.steps), len(NAMES)))
-    for column in LAYER_COLUMNS:
+    for column in LAYER_MEASURES:
         np.testing.assert_allclose(layers[column], expected[column], rtol=2e-4, atol=1e-7, err_msg=column)
     trained = result.steps_table.dropna(subset=["loss"])
     for column in ("loss", "metric", "global_grad_norm", "learning_rate"):
@@ -131,7 +132,7 @@ def test_second_fit_grows_the_buffers_and_keeps_earlier_steps(harness, digits, t
     assert list(steps["step"]) == list(range(24))
     assert sorted(set(layers["step"])) == list(range(0, 24, 3))
     kept = layers[layers.step < SETUP.steps].reset_index(drop=True)
-    np.testing.assert_array_equal(kept[list(LAYER_COLUMNS)], first[list(LAYER_COLUMNS)])
+    np.testing.assert_array_equal(kept[list(LAYER_MEASURES)], first[list(LAYER_MEASURES)])
     # The records are the suites' schema: the report renders them.
     folder = monitor.save_records(tmp_path, suite="mine", variant="tanh-mlp")
     saved = records.read_suite(folder)

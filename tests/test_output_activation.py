@@ -9,12 +9,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tfbench.data.datasets import batch_indices, load_data
+from tfbench.data.batches import batch_indices
+from tfbench.data.loading import load_data
 from tfbench.errors import TfbenchError
 from tfbench.harness.build import build_model, resolve_fields
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 3
 BASE = Setup(depth=2, width=8, activation="sigmoid", batch_size=32, steps=2, eval_every=2)

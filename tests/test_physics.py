@@ -1,5 +1,5 @@
 """Known physics of gradients as regression tests: vanishing through sigmoids, He initialization,
-what gradient clipping bounds, and what L2 regularization adds (closed forms, DESIGN §5).
+what gradient clipping bounds, and what L2 regularization adds (closed forms, docs/design.md §5).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfbench.data.datasets import load_data, train_batches
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 0
 DEEP = Setup(depth=10, width=64, data="digits", learning_rate=0.05, batch_size=64, steps=2, eval_every=2)

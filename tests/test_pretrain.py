@@ -9,13 +9,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tfbench.data.datasets import load_data
+from tfbench.data.loading import load_data
 from tfbench.errors import TfbenchError
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
 from tfbench.models.pretrain import decoder_initial_weights, pretrain_layers, pretraining_batches
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 5
 BASE = Setup(depth=2, width=8, activation="sigmoid", learning_rate=0.5, batch_size=32, steps=2, eval_every=2)

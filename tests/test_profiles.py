@@ -6,7 +6,7 @@ import pytest
 
 from tfbench.errors import TfbenchError
 from tfbench.spec.profiles import QUICK_STEPS, get_profile
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 BASE = Setup(steps=600, eval_every=50, pretrain_steps=300)
 

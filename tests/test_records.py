@@ -1,4 +1,4 @@
-"""Record files (DESIGN §6): atomic writes, schema round trip, loading a run's output folder."""
+"""Record files (docs/design.md §6): atomic writes, schema round trip, loading a run's output folder."""
 
 from __future__ import annotations
 

@@ -11,9 +11,10 @@ import pytest
 
 from tfbench.analysis import verdict
 from tfbench.harness.train import train_run
+from tfbench.spec.canonical import canonical
 from tfbench.spec.discovery import load_file
 from tfbench.spec.profiles import get_profile
-from tfbench.spec.suite import SETUP_FIELDS, canonical
+from tfbench.spec.setup import SETUP_FIELDS
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 FILES = {

@@ -1,4 +1,4 @@
-"""Setup and Suite (DESIGN §3): defaults, structural validation, variants, labels, eval cadence, hash."""
+"""Setup and Suite (docs/design.md §3): defaults, structural validation, variants, labels, eval cadence, hash."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from tfbench import Setup, Suite, TfbenchError
 from tfbench.errors import SuiteError
+from tfbench.spec.canonical import level_label, setup_hash
 from tfbench.spec.discovery import load_file
-from tfbench.spec.suite import level_label, setup_hash
 
 REPO = Path(__file__).resolve().parents[1]
 FIELD_NAMES = [f.name for f in dataclasses.fields(Setup)]
@@ -344,7 +344,10 @@ HASH_SETUP_SOURCE = (
 def test_setup_hash_is_16_hex_digits_and_stable_across_processes():
     here = setup_hash(eval(HASH_SETUP_SOURCE, {"Setup": Setup}), 7)
     assert len(here) == 16 and int(here, 16) >= 0
-    code = f"from tfbench import Setup; from tfbench.spec.suite import setup_hash; print(setup_hash({HASH_SETUP_SOURCE}, 7))"
+    code = (
+        "from tfbench import Setup; from tfbench.spec.canonical import setup_hash; "
+        f"print(setup_hash({HASH_SETUP_SOURCE}, 7))"
+    )
     for hash_seed in ("0", "12345"):  # str hashing randomization must not leak into the digest
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         there = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,

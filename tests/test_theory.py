@@ -17,10 +17,10 @@ from scipy import integrate, stats
 
 from tfbench import Setup
 from tfbench.analysis import init_variance, theory
-from tfbench.data.datasets import load_data
+from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.report.theory_overlay import prediction, slope_toward_input
-from tfbench.spec.suite import canonical
+from tfbench.spec.canonical import canonical
 
 # ----------------------------------------------------------------------------------------- closed forms
 

@@ -14,7 +14,7 @@ from tfbench import Setup, Suite
 from tfbench.analysis import theory
 from tfbench.engine.runner import run
 from tfbench.report import html, plots, theory_overlay
-from tfbench.spec.suite import canonical
+from tfbench.spec.canonical import canonical
 
 HIDDEN = 6  # hidden layers; depth 7 is the output layer
 

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from tfbench.data.datasets import batch_indices, load_data
+from tfbench.data.batches import batch_indices
+from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.timesteps import InputGradients
 from tfbench.harness.train import train_run
 from tfbench.records import store as records
 from tfbench.report import plots
-from tfbench.spec.suite import Setup
+from tfbench.spec.setup import Setup
 
 SEED = 2
 TINY = Setup(model="rnn", depth=1, width=4, data="adding:6", batch_size=8, steps=4, eval_every=2,

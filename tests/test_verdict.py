@@ -1,4 +1,4 @@
-"""Verdict thresholds (DESIGN §7) against hand-computed cases."""
+"""Verdict thresholds (docs/design.md §7) against hand-computed cases."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tfbench.analysis.verdict import (
 
 
 def test_thresholds_are_the_documented_ones():
-    assert DECADES == 2.0  # ±2 decades, DESIGN §7
+    assert DECADES == 2.0  # ±2 decades, docs/design.md §7
     assert DIVERGENCE_LOSS_FACTOR > 1
 
 

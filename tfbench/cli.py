@@ -1,4 +1,4 @@
-"""Command line: parse, call, map errors to exit codes (DESIGN §8). Nothing else lives here.
+"""Command line: parse, call, map errors to exit codes (docs/design.md §8). Nothing else lives here.
 
 Exit codes: 0 done (divergence is a result), 1 a variant failed or compare found a regression, 2 bad input or
 usage, 130 interrupted.

@@ -13,11 +13,13 @@ from __future__ import annotations
 import keras
 import pytest
 
-from tfbench.data.datasets import load_data, train_batches
-from tfbench.harness.build import DEFAULT_LOSS, build_model, make_optimizer
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
+from tfbench.data.tasks import DEFAULT_LOSS
+from tfbench.harness.build import build_model, make_optimizer
 from tfbench.harness.plan import RecordPlan
-from tfbench.models import build_network
-from tfbench.spec.suite import Setup
+from tfbench.models.build import build_network
+from tfbench.spec.setup import Setup
 
 SETUPS = {
     "mlp": Setup(model="mlp", depth=10, width=64, activation="relu", data="digits", learning_rate=0.05, steps=600),

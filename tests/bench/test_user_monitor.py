@@ -13,7 +13,8 @@ import keras
 import pytest
 
 import tfbench
-from tfbench.data.datasets import load_data, train_batches
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
 
 STEPS, CHUNK, BATCH = 600, 60, 64
 RESULTS: dict[str, float] = {}

@@ -7,11 +7,10 @@ suites it names, not a proof.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
-
-from tfbench.spec.discovery import suite_folders
 
 # Half the units of a layer outputting zero for a whole batch halves the paths δ can take back; past
 # that, a ReLU net loses signal faster than any initializer can make up.
@@ -38,21 +37,19 @@ REMEDIES = {
 class Cause:
     key: str
     text: str  # one sentence: what, where, how much
+    suites: tuple[str, ...] = ()  # the remedy suites to run, of those available
 
-    @property
-    def suites(self) -> list[str]:
-        """The remedy suites of this cause that exist (suites/<name>.py)."""
-        present = {path.stem for folder in suite_folders() for path in folder.glob("*.py")}
-        return [name for name in REMEDIES[self.key] if name in present]
+
 
 
 def _names(rows: pd.DataFrame) -> str:
     return ", ".join(rows["layer"].astype(str))
 
 
-def likely_causes(layers: pd.DataFrame, verdict: str) -> list[Cause]:
+def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> list[Cause]:
     """Causes for a `verdict` given per-layer rows (layer, depth, activation, kernel_norm,
-    dead_fraction, saturated_fraction, nonfinite); none for a healthy net."""
+    dead_fraction, saturated_fraction, nonfinite); none for a healthy net. Each names the REMEDIES
+    suites among `available_suites` (None: all of them)."""
     if verdict == "healthy":
         return []
     hidden = layers.sort_values("depth").iloc[:-1]  # the output layer's activation is the loss's business
@@ -102,4 +99,7 @@ def likely_causes(layers: pd.DataFrame, verdict: str) -> list[Cause]:
                 "initializer scale too large for the depth: each layer amplifies the backpropagated signal",
             )
         )
-    return causes
+    def runnable(key: str) -> tuple[str, ...]:
+        return tuple(s for s in REMEDIES[key] if available_suites is None or s in available_suites)
+
+    return [dataclasses.replace(cause, suites=runnable(cause.key)) for cause in causes]

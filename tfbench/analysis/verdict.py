@@ -1,4 +1,4 @@
-"""Every threshold that turns records into a verdict, each with the reasoning behind it (DESIGN §7).
+"""Every threshold that turns records into a verdict, each with the reasoning behind it (docs/design.md §7).
 
 `verdict` judges step 0: the gradient flow that architecture and initializer create.
 `verdict_end` judges the last recorded step: what training did to it. A failed run has no verdict.

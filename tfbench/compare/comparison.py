@@ -16,6 +16,7 @@ from tfbench.compare import tolerance
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.schema import HIGHER_IS_BETTER
+from tfbench.records.tolerances import parse_mapping
 
 KEYS = ["suite", "variant"]
 # Compared quantity -> the gate that judges it.
@@ -105,7 +106,7 @@ def suite_gates(base: Side, current: Side, cli: dict) -> dict[str, dict]:
     for name in sorted(set(base.runs.suite) | set(current.runs.suite)):
         entry = (current.manifest.get("suites") or {}).get(name) or (base.manifest.get("suites") or {}).get(name)
         declared = (entry or {}).get("tolerances") or {}
-        gates[name] = tolerance.resolve(cli, tolerance.parse_mapping(declared, f"suite {name!r} tolerances"))
+        gates[name] = tolerance.resolve(cli, parse_mapping(declared, f"suite {name!r} tolerances"))
     return gates
 
 

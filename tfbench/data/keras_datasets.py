@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfbench.data.dataset import Dataset, classification, standardize
 from tfbench.errors import DataError
 
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 
 
-def load_keras_dataset(name: str):
+def load_keras_dataset(name: str) -> Dataset:
     """Train/test split as Keras ships it, standardized per pixel with training statistics."""
     import keras
 
-    from tfbench.data.datasets import _classification, _standardize
 
     try:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
@@ -28,6 +28,6 @@ def load_keras_dataset(name: str):
             "expected network access or a copy in ~/.keras/datasets; offline, use 'digits' or an .npz file"
         ) from None
     x_train, x_test = (np.asarray(x, np.float32) for x in (x_train, x_test))
-    x_train, x_test = _standardize(x_train, x_test)
+    x_train, x_test = standardize(x_train, x_test)
     y_train, y_test = (np.asarray(y).reshape(-1) for y in (y_train, y_test))
-    return _classification(name, x_train, y_train, x_test, y_test, num_classes=int(y_train.max()) + 1)
+    return classification(name, x_train, y_train, x_test, y_test, num_classes=int(y_train.max()) + 1)

@@ -10,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from tfbench.engine.executors import call_job, configure_threads
+from tfbench.engine.worker import call_job, configure_threads
 from tfbench.errors import TfbenchError
 
 

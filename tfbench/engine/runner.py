@@ -23,8 +23,10 @@ from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
+from tfbench.spec.canonical import level_json, setup_hash
+from tfbench.spec.manifest_entry import suite_entry
 from tfbench.spec.profiles import get_profile
-from tfbench.spec.suite import Suite, Variant, level_json, setup_hash
+from tfbench.spec.suite import Suite, Variant
 
 FINISHED = ("ok", "diverged")  # statuses a resume keeps; failed runs are tried again
 
@@ -85,7 +87,8 @@ def run(
         if tensorboard is not None:
             tensorboard = ensure_output_folder(tensorboard, option="--tensorboard")
         out = ensure_output_folder(out)
-        manifest = build_manifest(budget.name, seed_list, monitor, suites)
+        entries = {suite.name: suite_entry(suite, budget.name) for suite in suites}
+        manifest = build_manifest(budget.name, seed_list, monitor, entries)
         manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
         manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
         manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}

@@ -12,7 +12,7 @@ from tfbench.errors import TfbenchError
 def check_suites(suites, profile, build: bool = True, log=None) -> int:
     """Resolve every variant's values through Keras and load its data; with `build`, also build and
     compile each model (what `tfbench check` does). Returns the number of variants checked."""
-    from tfbench.data.datasets import load_data
+    from tfbench.data.loading import load_data
     from tfbench.harness.build import build_model, resolve_fields
 
     count = 0

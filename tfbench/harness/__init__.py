@@ -1,1 +1,1 @@
-"""The training harness: a Keras model whose `train_step` records gradient statistics (DESIGN §5)."""
+"""The training harness: a Keras model whose `train_step` records gradient statistics (docs/design.md §5)."""

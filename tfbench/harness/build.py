@@ -12,13 +12,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.errors import TfbenchError
 from tfbench.harness.model import MonitoredModel
 from tfbench.harness.plan import RecordPlan
-from tfbench.models import build_network
+from tfbench.models.build import build_network
 from tfbench.models.layers import LAYER_ACTIVATIONS
-
-DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
 
 
 def _resolve(field: str, value: Any, getter, accepted: str):

@@ -8,9 +8,9 @@ import time
 import keras
 
 from tfbench.analysis import verdict
-from tfbench.records.schema import STEP_COLUMNS
+from tfbench.records.schema import STEP_MEASURES
 
-LOSS, GRAD_NORM = STEP_COLUMNS.index("loss"), STEP_COLUMNS.index("global_grad_norm")
+LOSS, GRAD_NORM = STEP_MEASURES.index("loss"), STEP_MEASURES.index("global_grad_norm")
 
 
 class ChunkRecorder(keras.callbacks.Callback):

@@ -1,4 +1,4 @@
-"""Per-layer statistics of one training step, all layers at once (the columns of DESIGN §5).
+"""Per-layer statistics of one training step, all layers at once (the columns of docs/design.md §5).
 
 Every op costs twice: once when tracing, and once per recorded step, where TensorFlow's per-op
 dispatch, not arithmetic, dominates for layers this small. So tensors of equal shape (all hidden
@@ -148,7 +148,7 @@ class LayerStats:
             "nonfinite": self._nonfinite(grad_stacks, grad_squares),
             **self._activation_columns(activations),
         }
-        return tf.stack([columns[name] for name in monitor.LAYER_COLUMNS], axis=1)
+        return tf.stack([columns[name] for name in monitor.LAYER_MEASURES], axis=1)
 
     def _delta_norms(self, deltas) -> tf.Tensor:
         if any(d is None for d in deltas):  # a layer the loss does not depend on: no δ to measure

@@ -1,4 +1,4 @@
-"""`MonitoredModel`: a `keras.Model` whose `train_step` records the quantities of DESIGN §5.
+"""`MonitoredModel`: a `keras.Model` whose `train_step` records the quantities of docs/design.md §5.
 
 It overrides `train_step` the way the Keras guide "customizing what happens in fit()" does, so
 `fit`, callbacks, progress bars and `steps_per_execution` keep working. Everything is computed
@@ -25,9 +25,9 @@ class Buffers:
 
     def __init__(self, plan: RecordPlan, n_layers: int):
         nan = float("nan")
-        self.steps = tf.Variable(tf.fill([plan.steps, len(monitor.STEP_COLUMNS)], nan), trainable=False)
+        self.steps = tf.Variable(tf.fill([plan.steps, len(monitor.STEP_MEASURES)], nan), trainable=False)
         self.layers = tf.Variable(
-            tf.fill([plan.n_recorded, n_layers, len(monitor.LAYER_COLUMNS)], nan), trainable=False
+            tf.fill([plan.n_recorded, n_layers, len(monitor.LAYER_MEASURES)], nan), trainable=False
         )
         self.record_mask = tf.constant(plan.mask)
         self.slots = tf.constant(plan.slots)

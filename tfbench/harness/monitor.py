@@ -1,4 +1,4 @@
-"""The measured quantities of DESIGN §5, each a small pure TensorFlow function.
+"""The measured quantities of docs/design.md §5, each a small pure TensorFlow function.
 
 They run inside `MonitoredModel.train_step` (graph mode) and are tested one by one against closed
 forms and brute-force tape computations. Every result is a float32 scalar.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from tfbench.records.schema import LAYER_COLUMNS, STEP_COLUMNS  # noqa: F401  (the harness writes them in this order)
+from tfbench.records.schema import LAYER_MEASURES, STEP_MEASURES  # noqa: F401  (the harness writes them in this order)
 
 # An activated output within this fraction of the activation's range from a bound counts as saturated.
 SATURATION_MARGIN = 0.01

@@ -1,4 +1,4 @@
-"""Which steps get per-layer statistics, for each monitor mode (DESIGN §5)."""
+"""Which steps get per-layer statistics, for each monitor mode (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from tfbench.records.schema import LAYER_COLUMNS
+from tfbench.records.schema import LAYER_MEASURES
 
 # TensorBoard's own default: 30 equal-width buckets between the smallest and largest value.
 HISTOGRAM_BUCKETS = 30
@@ -72,7 +72,7 @@ class TensorBoardWriter:
                     histogram(f"weights/{slot.name}{suffix}", variables[index])
                 if delta is not None:
                     histogram(f"delta/{slot.name}", delta)
-                for column, name in enumerate(LAYER_COLUMNS):
+                for column, name in enumerate(LAYER_MEASURES):
                     scalar(f"{name}/{slot.name}", table[row, column])
             for name, value in scalars.items():
                 scalar(name, value)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfbench.data.datasets import batch_indices
+from tfbench.data.batches import batch_indices
 
 
 class InputGradients:

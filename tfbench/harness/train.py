@@ -7,20 +7,21 @@ import time
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfbench.data.datasets import load_data, train_batches
-from tfbench.harness import monitor
+from tfbench.data.batches import train_batches
+from tfbench.data.loading import load_data
 from tfbench.harness.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.plan import RecordPlan
+from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.harness.timesteps import InputGradients
 from tfbench.models.pretrain import pretrain_layers
 from tfbench.records.schema import HIGHER_IS_BETTER
+from tfbench.spec.families import family_of
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048
@@ -50,7 +51,7 @@ class RunResult:
     steps: int  # optimizer updates applied before the first divergent step
     metric_name: str
     steps_table: pd.DataFrame  # step, loss, reg_loss, metric, global_grad_norm, learning_rate, val_loss, val_metric
-    layers_table: pd.DataFrame  # step, layer, depth, and monitor.LAYER_COLUMNS
+    layers_table: pd.DataFrame  # step, layer, depth, and monitor.LAYER_MEASURES
     final_loss: float
     final_metric: float
     best_metric: float
@@ -76,7 +77,9 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
         model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
     hidden = [model.net.get_layer(slot.name) for slot in model.layer_slots if slot.depth <= setup.depth]
     pretrain_layers(hidden, setup, data.x_train, seed)  # before step 0: its gradients see the result
-    input_gradients = InputGradients(model, data, setup.batch_size, seed) if setup.model == "rnn" else None
+    family = family_of(setup)
+    recurrent = family is not None and family.recurrent
+    input_gradients = InputGradients(model, data, setup.batch_size, seed) if recurrent else None
     timesteps = [input_gradients.table(0)] if input_gradients else []
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
@@ -92,20 +95,20 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     if model.tensorboard is not None:
         model.tensorboard.close()
     last = recorder.diverged_at if recorder.diverged_at is not None else setup.steps - 1
-    steps_table = _steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
-    layers_table = _layers_table(model, plan, last)
-    validation = steps_table["val_metric"].dropna()
+    steps = steps_table(model.fetch_steps(0, last + 1), recorder.validations, last, setup.steps)
+    layers = layers_table(model, plan, last)
+    validation = steps["val_metric"].dropna()
     higher_is_better = HIGHER_IS_BETTER[model.metric_name]
     diverged = recorder.diverged_at is not None
     if input_gradients and not diverged:
         timesteps.append(input_gradients.table(setup.steps))
-    finals = steps_table.dropna(subset=["val_loss"]).tail(1)
+    finals = steps.dropna(subset=["val_loss"]).tail(1)
     return RunResult(
         status="diverged" if diverged else "ok",
         steps=recorder.diverged_at if diverged else setup.steps,
         metric_name=model.metric_name,
-        steps_table=steps_table,
-        layers_table=layers_table,
+        steps_table=steps,
+        layers_table=layers,
         final_loss=float("nan") if diverged or finals.empty else float(finals["val_loss"].iloc[0]),
         final_metric=float("nan") if diverged or finals.empty else float(finals["val_metric"].iloc[0]),
         best_metric=float("nan")
@@ -115,25 +118,3 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
         steps_per_s=recorder.steps_per_second(),
         timesteps_table=pd.concat(timesteps, ignore_index=True) if timesteps else None,
     )
-
-
-def _steps_table(rows: np.ndarray, validations, last: int, total_steps: int) -> pd.DataFrame:
-    """Per-step rows 0..last; a validation after N updates lands on row N (a new row when N = steps)."""
-    table = pd.DataFrame(rows, columns=list(monitor.STEP_COLUMNS))
-    table.insert(0, "step", np.arange(len(table), dtype=np.int64))
-    kept = [(s, loss, metric) for s, loss, metric in validations if s <= last or (s == total_steps and last == s - 1)]
-    val = pd.DataFrame(kept, columns=["step", "val_loss", "val_metric"]).astype({"step": np.int64})
-    return table.merge(val, on="step", how="outer").sort_values("step", ignore_index=True)
-
-
-def _layers_table(model, plan: RecordPlan, last: int) -> pd.DataFrame:
-    values = model.fetch_layers()  # [recorded, layers, columns]
-    keep = plan.recorded <= last
-    steps = plan.recorded[keep]
-    values = values[keep]
-    n_layers = values.shape[1]
-    table = pd.DataFrame(values.reshape(-1, values.shape[2]), columns=list(monitor.LAYER_COLUMNS))
-    table.insert(0, "depth", np.tile([s.depth for s in model.layer_slots], len(steps)).astype(np.int64))
-    table.insert(0, "layer", np.tile([s.name for s in model.layer_slots], len(steps)))
-    table.insert(0, "step", np.repeat(steps, n_layers).astype(np.int64))
-    return table

@@ -1,6 +1,6 @@
 """Building blocks shared by the model families: seeded initializers, activation layers, output head.
 
-Matched runs (DESIGN §4) need a layer's initial weights to depend only on the run seed, the layer's
+Matched runs (docs/design.md §4) need a layer's initial weights to depend only on the run seed, the layer's
 depth, its initializer and its shape. So every initializer gets an explicit seed derived from
 (seed, depth, role) and never draws from Keras' global RNG, whose order Dropout or PReLU would shift.
 """

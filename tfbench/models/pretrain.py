@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfbench.data.datasets import batch_indices
+from tfbench.data.batches import batch_indices
 from tfbench.models.layers import PRETRAIN, activation_layer, derived_seed
 
 

@@ -20,7 +20,7 @@ from tfbench.errors import TfbenchError
 
 @dataclass
 class LayerProbe:
-    """One watched layer. `depth` numbers every layer with a kernel in forward order (DESIGN §5)."""
+    """One watched layer. `depth` numbers every layer with a kernel in forward order (docs/design.md §5)."""
 
     layer: keras.layers.Layer
     depth: int
@@ -126,7 +126,7 @@ def run_probed(model, layers, inputs, training) -> dict:
     return seen
 
 
-def discover(model, sample, layers=None) -> Probing:
+def probe_layers(model, sample, layers=None) -> Probing:
     """Probes for `model`, found by one eager forward pass on `sample` (a batch of inputs).
 
     `layers`: names of the layers to watch (default: every layer with a kernel).

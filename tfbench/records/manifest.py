@@ -1,4 +1,4 @@
-"""manifest.json: what ran, where, with which versions (DESIGN §6)."""
+"""manifest.json: what ran, where, with which versions (docs/design.md §6)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import shlex
 import sys
 from importlib import metadata
 
-from tfbench.records.store import SCHEMA_VERSION
-from tfbench.spec.profiles import get_profile
-from tfbench.spec.suite import canonical
+from tfbench.records.schema import SCHEMA_VERSION
 
 
 def utc_now() -> str:
@@ -43,24 +41,8 @@ def command_line() -> str:
     return shlex.join([*program.split(), *sys.argv[1:]])
 
 
-def suite_entry(suite, profile: str | None = None) -> dict:
-    """What the report needs to know about a suite that the run records do not say.
-
-    `setups` holds each level's effective Setup (the profile applied) in tfbench.spec.suite.canonical form,
-    from which the report computes the mean-field prediction; manifests without it get no overlay.
-    """
-    apply = get_profile(profile).apply if profile else (lambda setup: setup)
-    return {
-        "factor": suite.factor_name,
-        "question": suite.question,
-        "reference": suite.reference_label,
-        "levels": [v.label for v in suite.variants()],
-        "tolerances": {key: str(value) for key, value in suite.tolerances.items()},  # compare's per-suite gates
-        "setups": {v.label: canonical(apply(v.setup)) for v in suite.variants()},
-    }
-
-
-def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list) -> dict:
+def build_manifest(profile: str, seeds: list[int], monitor: str, suites: dict) -> dict:
+    """`suites`: name -> what the report needs to know of it (tfbench.spec.manifest_entry.suite_entry)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "versions": {
@@ -77,7 +59,7 @@ def build_manifest(profile: str, seeds: list[int], monitor: str, suites: list) -
         "profile": profile,
         "seeds": seeds,
         "monitor": monitor,
-        "suites": {suite.name: suite_entry(suite, profile) for suite in suites},
+        "suites": suites,
         "started": utc_now(),
         "finished": None,
     }

@@ -1,4 +1,4 @@
-"""The record files of DESIGN §6 (schema_version 1): the contract between harness and report.
+"""Reading and writing the record files of docs/design.md §6 (their columns: tfbench/records/schema.py).
 
 Every file is written atomically (a temporary file in the same folder, then os.replace), so a
 reader, or a run killed at any moment, never sees a half-written file.
@@ -15,26 +15,19 @@ from pathlib import Path
 import pandas as pd
 
 from tfbench.errors import TfbenchError
-from tfbench.records import schema
-
-SCHEMA_VERSION = 1
-
-RUN_COLUMNS = (
-    "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps",
-    "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
-    "wall_s", "steps_per_s", "setup_hash", "error",
-)  # fmt: skip
-# Labels, levels and hashes stay text: "1e-3" or "007" must not come back as numbers.
-RUN_TEXT_DTYPES = {name: str for name in (
-    "suite", "factor", "variant", "level", "status", "verdict", "verdict_end", "metric_name", "setup_hash", "error",
-)}  # fmt: skip
-KEY_COLUMNS = ("suite", "variant", "seed")
-STEP_COLUMNS = (*KEY_COLUMNS, "step", *schema.STEP_COLUMNS, "val_loss", "val_metric")
-LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *schema.LAYER_COLUMNS)
-TIMESTEP_COLUMNS = (*KEY_COLUMNS, "step", "timestep", "input_grad_norm")  # rnn models only
-
-RUNS_FILE, STEPS_FILE, LAYERS_FILE, MANIFEST_FILE = "runs.csv", "steps.parquet", "layers.parquet", "manifest.json"
-TIMESTEPS_FILE = "timesteps.parquet"
+from tfbench.records.schema import (
+    LAYER_COLUMNS,
+    LAYERS_FILE,
+    MANIFEST_FILE,
+    RUN_COLUMNS,
+    RUN_TEXT_DTYPES,
+    RUNS_FILE,
+    SCHEMA_VERSION,
+    STEP_COLUMNS,
+    STEPS_FILE,
+    TIMESTEP_COLUMNS,
+    TIMESTEPS_FILE,
+)
 
 
 def atomic_write(path: Path, write) -> None:
@@ -177,14 +170,26 @@ def suite_names(out: str | Path) -> list[str]:
 
 def load_results(out: str | Path) -> dict[str, SuiteRecords]:
     """Every suite's records under a run's output folder, by suite name."""
+    if (Path(out) / MANIFEST_FILE).is_file():
+        read_manifest(out)  # records of a newer schema are refused, not misread
     return {name: read_suite(Path(out) / name) for name in suite_names(out)}
 
 
 def read_manifest(out: str | Path) -> dict:
+    """The run's manifest; refused when a newer tfbench wrote it under a schema this one cannot read."""
     path = Path(out) / MANIFEST_FILE
     try:
-        return json.loads(path.read_text())
+        manifest = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise TfbenchError(
             f"manifest {str(path)!r} cannot be read ({error}): expected a tfbench run's manifest.json"
         ) from None
+    if not isinstance(manifest, dict):
+        raise TfbenchError(f"manifest {str(path)!r} is not a JSON object: expected a tfbench run's manifest.json")
+    version = manifest.get("schema_version", SCHEMA_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise TfbenchError(
+            f"manifest {str(path)!r} has schema_version {version!r}, which this tfbench cannot read: expected "
+            f"schema_version <= {SCHEMA_VERSION} (a newer tfbench wrote these records; upgrade to read them)"
+        )
+    return manifest

@@ -11,7 +11,7 @@ import seaborn as sns
 
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
-from tfbench.report import plots
+from tfbench.report.figure_style import log_y, new_figure, save
 from tfbench.report.html import environment
 
 FIGURE_CAPTION = (
@@ -21,12 +21,12 @@ FIGURE_CAPTION = (
 
 
 def norms_figure(layers):
-    figure = plots._new_figure(7, 3.6)
+    figure = new_figure(7, 3.6)
     ax = figure.subplots()
     shown = layers.melt(id_vars=["depth"], value_vars=["kernel_grad_norm", "act_grad_norm"], var_name="quantity")
     shown["quantity"] = shown["quantity"].map({"kernel_grad_norm": "kernel gradient", "act_grad_norm": "δ"})
     sns.lineplot(shown, x="depth", y="value", hue="quantity", marker="o", ax=ax)
-    plots._log_y(ax)
+    log_y(ax)
     ax.set_xlabel("depth (1 = nearest the input)")
     ax.set_ylabel("L2 norm")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -50,7 +50,7 @@ def write_page(diagnosis, out, model_path: str, data_path: str) -> Path:
 
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    plots.save(norms_figure(diagnosis.layers), out / "figures" / "norms.png")
+    save(norms_figure(diagnosis.layers), out / "figures" / "norms.png")
     page = environment().get_template("diagnose.html").render(
         root="", generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         d=diagnosis, rows=diagnosis.layers.to_dict("records"), model_path=model_path, data_path=data_path,

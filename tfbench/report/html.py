@@ -20,22 +20,6 @@ import pandas as pd
 from tfbench.records import store as records
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import plots, tables, theory_overlay
-from tfbench.report.timestep_plots import CAPTION as TIMESTEP_CAPTION
-from tfbench.report.timestep_plots import FIGURE_NAME as TIMESTEP_FIGURE
-
-FIGURE_CAPTIONS = {
-    "gradient_vs_depth": "Kernel gradient norm per layer at initialization and at the end of training (mean over "
-    "seeds, log scale). A line falling toward depth 1 is a gradient vanishing toward the input. Dashed: the "
-    "mean-field prediction for plain MLPs, anchored at the last hidden layer.",
-    "gradient_heatmap": "log10 kernel gradient norm for every layer (rows) and recorded step (columns), one panel "
-    "per variant on one shared color scale.",
-    "training_curves": "Training loss per step and held-out metric per evaluation: mean over seeds with a 95 % band.",
-    "update_ratio": "Size of the update actually applied relative to the weights, ‖ΔW‖ / ‖W‖, per layer over "
-    "training. Around 1e-3 is the usual healthy range; far below, a layer barely learns.",
-    "delta_and_units": "Backpropagated signal δ = ‖d loss / d z‖ per layer at initialization, and the fractions "
-    "of dead and (for bounded activations) saturated units.",
-    TIMESTEP_FIGURE: TIMESTEP_CAPTION,
-}
 
 
 def number(value, digits: int = 3) -> str:
@@ -101,7 +85,7 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
         figure_folder.mkdir(exist_ok=True)
         for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
             plots.save(figure, figure_folder / f"{key}.png")
-            figures.append({"name": key, "src": f"figures/{key}.png", "caption": FIGURE_CAPTIONS.get(key, key)})
+            figures.append({"name": key, "src": f"figures/{key}.png", "caption": plots.FIGURES[key].caption})
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
         **info, **common, root="../", rows=rows, figures=figures, theory=theory

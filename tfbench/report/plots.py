@@ -1,4 +1,5 @@
-"""The figures of a suite's report (DESIGN §5-§6 records in, matplotlib Figures out).
+"""The figures of a suite's report (docs/design.md §5-§6 records in, matplotlib Figures out), and their
+registry FIGURES (name -> caption and drawing function).
 
 Every function takes the records' DataFrames and returns a new `matplotlib.figure.Figure` that is
 not registered with pyplot, so nothing global is kept and nothing needs closing. Norms drawn on a
@@ -8,8 +9,9 @@ NaN, ±inf and non-positive values are left out of log-scaled quantities. Never 
 
 from __future__ import annotations
 
-import itertools
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
@@ -22,37 +24,26 @@ import seaborn as sns  # noqa: E402
 from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import Formatter, LogLocator  # noqa: E402
 
-from tfbench.records.store import atomic_write  # noqa: E402
 from tfbench.report import theory_overlay  # noqa: E402
+from tfbench.report.figure_style import legend, log_y, new_figure, save, variant_palette  # noqa: E402, F401
+from tfbench.report.timestep_plots import CAPTION as TIMESTEP_CAPTION  # noqa: E402
+from tfbench.report.timestep_plots import FIGURE_NAME as TIMESTEP_FIGURE  # noqa: E402
+from tfbench.report.timestep_plots import input_gradient_vs_timestep  # noqa: E402
 
 DEPTH_LABEL = "layer depth (1 = input side)"
 STEP_LABEL = "optimizer step"
 GRAD_LABEL = "kernel gradient L2 norm"
 METRIC_LABELS = {"accuracy": "validation accuracy (fraction)", "mae": "validation MAE (target units)"}
 MAX_COLUMNS = 4
-SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 FIGURE_NAMES = ("gradient_vs_depth", "gradient_heatmap", "training_curves", "update_ratio", "delta_and_units")
-
-
-def variant_palette(variants: list[str]) -> dict[str, tuple]:
-    """Seaborn's colorblind palette, one color per variant in the given order (cycled past ten)."""
-    colors = sns.color_palette("colorblind", 10)
-    return {variant: tuple(color) for variant, color in zip(variants, itertools.cycle(colors))}
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    # No layout engine: constrained layout doubled the time of a report; fixed spacing plus
-    # save()'s tight bounding box is enough for these regular grids.
-    return Figure(figsize=(width, height))
 
 
 def _grid(count: int, panel_w: float = 3.6, panel_h: float = 2.8, **options):
     """A figure with one panel per item, at most MAX_COLUMNS wide; unused panels are removed."""
     columns = max(1, min(MAX_COLUMNS, count))
     rows = max(1, -(-count // columns))
-    figure = _new_figure(panel_w * columns + 1.0, panel_h * rows + 0.4)
+    figure = new_figure(panel_w * columns + 1.0, panel_h * rows + 0.4)
     spacing = {"wspace": 0.12, "hspace": 0.55}
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False, gridspec_kw=spacing, **options)).ravel()
     for ax in axes[count:]:
@@ -87,39 +78,9 @@ def _variant_lines(ax, table: pd.DataFrame, column: str, palette: dict, log: boo
             line = means.xs(variant, level=0).sort_index()
             ax.plot(line.index, line.to_numpy(), marker="o", markersize=3, color=color, label=variant)
     if log:
-        _log_y(ax)
+        log_y(ax)
     ax.set_xlabel(DEPTH_LABEL)
     ax.xaxis.get_major_locator().set_params(integer=True)
-
-
-def _log_y(ax) -> None:
-    """Log y axis with plain-text labels (10⁻³): mathtext tick labels were a large part of a save's time."""
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(_PowerFormatter())
-    ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))  # falls back to linear ticks in a narrow range
-    ax.yaxis.set_minor_formatter(_PowerFormatter())
-
-
-class _PowerFormatter(Formatter):
-    """10ⁿ at decades; other ticks labelled (2×10⁻³) only when the axis spans about a decade or less."""
-
-    def __call__(self, value, pos=None) -> str:
-        if not (np.isfinite(value) and value > 0):
-            return ""
-        exponent = int(np.floor(np.log10(value) + 1e-9))
-        mantissa = value / 10.0**exponent
-        power = "10" + str(exponent).translate(SUPERSCRIPTS)
-        if abs(mantissa - 1) < 1e-6:
-            return power
-        low, high = sorted(self.axis.get_view_interval())
-        return f"{mantissa:.2g}×{power}" if low > 0 and high / low < 20 else ""
-
-
-def _legend(ax, source=None) -> None:
-    """A variant legend right of `ax`, listing the lines of `source` (default `ax`)."""
-    handles, labels = (source or ax).get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, title="variant", fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
 
 
 def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | None = None) -> Figure:
@@ -128,7 +89,7 @@ def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | N
     `predictions` (variant -> tfbench.analysis.theory.Prediction, from report.theory_overlay) adds the mean-field
     slope to the step-0 panel as dashed lines.
     """
-    figure = _new_figure(10, 3.8)
+    figure = new_figure(10, 3.8)
     first, last = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
     start = layers[layers["step"] == 0]
     _variant_lines(first, start, "kernel_grad_norm", palette, log=True)
@@ -137,7 +98,7 @@ def gradient_vs_depth(layers: pd.DataFrame, palette: dict, predictions: dict | N
     first.set_title("at initialization (step 0)")
     last.set_title("at the last recorded step")
     first.set_ylabel(GRAD_LABEL)
-    _legend(last, source=first)
+    legend(last, source=first)
     return figure
 
 
@@ -182,17 +143,17 @@ def training_curves(steps: pd.DataFrame, palette: dict, metric_name: str) -> Fig
 
     A normal-approximation band, not a bootstrap: deterministic, and the bootstrap was most of the time.
     """
-    figure = _new_figure(10, 3.8)
+    figure = new_figure(10, 3.8)
     loss_ax, metric_ax = figure.subplots(1, 2, gridspec_kw={"wspace": 0.3})
     loss = _seed_lines(loss_ax, steps, "loss", palette)
     values = loss["loss"].to_numpy(float)
     if values.size and (values > 0).all() and values.max() / values.min() > 100:
-        _log_y(loss_ax)
+        log_y(loss_ax)
     loss_ax.set(title="training loss", xlabel=STEP_LABEL, ylabel="training loss (batch mean)")
     _seed_lines(metric_ax, steps, "val_metric", palette, marker="o", markersize=4)
     metric_ax.set(title="held-out metric", xlabel=STEP_LABEL,
                   ylabel=METRIC_LABELS.get(metric_name, f"validation {metric_name}"))  # fmt: skip
-    _legend(metric_ax, source=loss_ax if loss_ax.get_lines() else metric_ax)
+    legend(metric_ax, source=loss_ax if loss_ax.get_lines() else metric_ax)
     return figure
 
 
@@ -222,7 +183,7 @@ def update_ratios(layers: pd.DataFrame, variants: list[str]) -> Figure:
             continue
         for depth, line in (10**means).groupby(level=0):
             ax.plot(line.index.get_level_values(1), line.to_numpy(), color=cmap(norm(depth)), linewidth=1)
-        _log_y(ax)
+        log_y(ax)
         ax.set_xlabel(STEP_LABEL)
     if axes:
         axes[0].set_ylabel("‖ΔW‖ / ‖W‖ (update / weight)")
@@ -239,37 +200,79 @@ def delta_and_units(layers: pd.DataFrame, palette: dict) -> Figure:
               ("dead_fraction", "dead units (fraction)", False, "dead units")]  # fmt: skip
     if saturation.notna().any():
         panels.append(("saturated_fraction", "saturated outputs (fraction)", False, "saturated units"))
-    figure = _new_figure(4.2 * len(panels) + 1.5, 3.8)
+    figure = new_figure(4.2 * len(panels) + 1.5, 3.8)
     axes = figure.subplots(1, len(panels), gridspec_kw={"wspace": 0.35})
     for ax, (column, label, log, title) in zip(axes, panels, strict=True):
         _variant_lines(ax, start, column, palette, log=log)
         ax.set(ylabel=label, title=f"{title} at step 0")
         if not log:
             ax.set_ylim(-0.03, 1.03)
-    _legend(axes[-1], source=axes[0])  # the δ panel has every variant; saturation only bounded ones
+    legend(axes[-1], source=axes[0])  # the δ panel has every variant; saturation only bounded ones
     return figure
 
 
-def save(figure: Figure, path: str | Path) -> None:
-    """Write the figure as a PNG (dpi 100, tight bounding box), atomically."""
-    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, bbox_inches="tight"))
+@dataclass(frozen=True)
+class FigureInputs:
+    """What a figure may draw from: one suite's records, its variants in order, and their colors."""
+
+    records: Any  # tfbench.records.store.SuiteRecords
+    variants: list[str]
+    palette: dict
+    metric_name: str
+    predictions: dict | None  # mean-field predictions for gradient_vs_depth (theory_overlay)
+
+
+@dataclass(frozen=True)
+class SuiteFigure:
+    caption: str
+    draw: Callable[[FigureInputs], Figure | None]  # None: nothing to draw for these records
+    always: bool = True  # drawn for every suite, not only those whose records hold its data
+
+
+def _timesteps(inputs: FigureInputs) -> Figure | None:
+    table = getattr(inputs.records, "timesteps", None)
+    return None if table is None or table.empty else input_gradient_vs_timestep(table, inputs.palette)
+
+
+# Every figure of a suite's page, in page order: adding a figure is one entry here (and its function).
+FIGURES = {
+    "gradient_vs_depth": SuiteFigure(
+        "Kernel gradient norm per layer at initialization and at the end of training (mean over seeds, log "
+        "scale). A line falling toward depth 1 is a gradient vanishing toward the input. Dashed: the mean-field "
+        "prediction for plain MLPs, anchored at the last hidden layer.",
+        lambda i: gradient_vs_depth(i.records.layers, i.palette, i.predictions),
+    ),
+    "gradient_heatmap": SuiteFigure(
+        "log10 kernel gradient norm for every layer (rows) and recorded step (columns), one panel per variant on "
+        "one shared color scale.",
+        lambda i: gradient_heatmaps(i.records.layers, i.variants),
+    ),
+    "training_curves": SuiteFigure(
+        "Training loss per step and held-out metric per evaluation: mean over seeds with a 95 % band.",
+        lambda i: training_curves(i.records.steps, i.palette, i.metric_name),
+    ),
+    "update_ratio": SuiteFigure(
+        "Size of the update actually applied relative to the weights, ‖ΔW‖ / ‖W‖, per layer over training. "
+        "Around 1e-3 is the usual healthy range; far below, a layer barely learns.",
+        lambda i: update_ratios(i.records.layers, i.variants),
+    ),
+    "delta_and_units": SuiteFigure(
+        "Backpropagated signal δ = ‖d loss / d z‖ per layer at initialization, and the fractions of dead and "
+        "(for bounded activations) saturated units.",
+        lambda i: delta_and_units(i.records.layers, i.palette),
+    ),
+    TIMESTEP_FIGURE: SuiteFigure(TIMESTEP_CAPTION, _timesteps, always=False),  # recurrent suites only
+}
+FIGURE_NAMES = tuple(name for name, figure in FIGURES.items() if figure.always)
 
 
 def suite_figures(records, metric_name: str, predictions: dict | None = None) -> dict[str, Figure]:
-    """The figures of one suite's records (a SuiteRecords), by name, and the time-step figure when
-    the records have time steps; `predictions` as gradient_vs_depth."""
-    from tfbench.report.timestep_plots import timestep_figures  # it imports this module's helpers
-
+    """The figures of one suite's records (a SuiteRecords) by name, in FIGURES order; `predictions` as
+    gradient_vs_depth."""
     variants = _variants(records)
-    palette = variant_palette(variants)
-    return {
-        "gradient_vs_depth": gradient_vs_depth(records.layers, palette, predictions),
-        "gradient_heatmap": gradient_heatmaps(records.layers, variants),
-        "training_curves": training_curves(records.steps, palette, metric_name),
-        "update_ratio": update_ratios(records.layers, variants),
-        "delta_and_units": delta_and_units(records.layers, palette),
-        **timestep_figures(records, palette),  # recurrent suites only
-    }
+    inputs = FigureInputs(records, variants, variant_palette(variants), metric_name, predictions)
+    drawn = {name: figure.draw(inputs) for name, figure in FIGURES.items()}
+    return {name: figure for name, figure in drawn.items() if figure is not None}
 
 
 def _variants(records) -> list[str]:

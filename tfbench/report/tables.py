@@ -1,4 +1,4 @@
-"""The comparison table of one suite (DESIGN §6–§7): per variant, mean and 95 % bootstrap CI across seeds
+"""The comparison table of one suite (docs/design.md §6–§7): per variant, mean and 95 % bootstrap CI across seeds
 of the final metric, final loss, log10 gradient ratio and steps/s; the paired difference against the
 suite's reference level on the same seeds; the verdicts with the layer and step that triggered them.
 

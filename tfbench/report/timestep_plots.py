@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tfbench.report.plots import _legend, _log_y, _new_figure
+from tfbench.report.figure_style import legend, log_y, new_figure
 
 FIGURE_NAME = "input_gradient_vs_timestep"
 CAPTION = (
@@ -23,14 +23,6 @@ CAPTION = (
 )
 
 
-def timestep_figures(records, palette: dict) -> dict[str, Figure]:
-    """{FIGURE_NAME: figure} when the records hold time-step rows, else {}."""
-    table = getattr(records, "timesteps", None)
-    if table is None or table.empty:
-        return {}
-    return {FIGURE_NAME: input_gradient_vs_timestep(table, palette)}
-
-
 def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure:
     """Two panels sharing a log y axis: step 0, and each run's last recorded step after it."""
     last = timesteps.groupby(["variant", "seed"])["step"].transform("max")
@@ -38,7 +30,7 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
         ("at initialization (step 0)", timesteps[timesteps["step"] == 0]),
         ("after training (last step)", timesteps[(timesteps["step"] == last) & (last > 0)]),
     ]
-    figure = _new_figure(10, 3.8)
+    figure = new_figure(10, 3.8)
     axes = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
     for ax, (title, rows) in zip(axes, panels, strict=True):
         means = 10 ** _all_seeds_log_mean(rows).dropna() if len(rows) else None
@@ -49,9 +41,9 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
         if means is None or means.empty:
             ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes)
         ax.set(title=title, xlabel="time step (0 = first input)")
-        _log_y(ax)
+        log_y(ax)
     axes[0].set_ylabel("‖∂loss/∂x_t‖ (L2 over batch and features)")
-    _legend(axes[1], source=axes[0] if axes[0].get_lines() else axes[1])
+    legend(axes[1], source=axes[0] if axes[0].get_lines() else axes[1])
     return figure
 
 

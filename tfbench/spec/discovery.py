@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from tfbench.errors import SuiteError, TfbenchError
-from tfbench.spec.suite import Setup, Suite
+from tfbench.spec.setup import Setup
+from tfbench.spec.suite import Suite
 
 
 def suite_folders() -> list[Path]:

@@ -1,4 +1,4 @@
-"""Budgets: how many seeds and how many updates a run of a suite gets (DESIGN §8)."""
+"""Budgets: how many seeds and how many updates a run of a suite gets (docs/design.md §8)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 current weights, on the user's data, without training it.
 
 Batch by batch, one forward pass and one tape give the gradients and δ = d loss / d z of every
-layer with a kernel (the same LayerStats the harness records, DESIGN §5); no optimizer step runs,
+layer with a kernel (the same LayerStats the harness records, docs/design.md §5); no optimizer step runs,
 and BatchNormalization's moving statistics are put back afterwards, so the model is unchanged. The
 per-layer columns are averaged over the batches and judged with verdict.py.
 """
@@ -21,19 +21,21 @@ import tensorflow as tf
 
 from tfbench.analysis import verdict
 from tfbench.analysis.causes import Cause, likely_causes
-from tfbench.data.datasets import Dataset, load_data
+from tfbench.data.dataset import Dataset
+from tfbench.data.loading import load_data
+from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.errors import TfbenchError
 from tfbench.harness import monitor
 from tfbench.harness.layer_stats import LayerStats
 from tfbench.harness.model import locate_layers
-from tfbench.models.probed import ProbedForward, discover
-from tfbench.records.schema import LAYER_COLUMNS
+from tfbench.models.probed import ProbedForward, probe_layers
+from tfbench.records.schema import LAYER_MEASURES
+from tfbench.spec.discovery import suite_folders
 
 PRINTED_COLUMNS = (
     "depth", "layer", "activation", "kernel_grad_norm", "act_grad_norm", "kernel_decades", "delta_decades",
     "dead_fraction", "saturated_fraction", "verdict",
 )  # fmt: skip
-DEFAULT_LOSS = {"classification": "sparse_categorical_crossentropy", "regression": "mse"}
 
 
 @dataclass
@@ -120,7 +122,7 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     model = model if isinstance(model, keras.Model) else load_user_model(model)
     dataset = data if isinstance(data, Dataset) else load_data(data)
     count = min(batches, math.ceil(len(dataset.x_train) / batch_size))
-    probing = discover(model, dataset.x_train[:2], None)
+    probing = probe_layers(model, dataset.x_train[:2], None)
     labels = loss_labels(model, probing, dataset, count * batch_size)
     tables, losses = _measure(model, probing, dataset.x_train, labels, dataset.task, count, batch_size)
     layers = _layer_table(probing.probes, np.mean(tables, axis=0))
@@ -128,7 +130,7 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     return Diagnosis(
         model_name=name, data_name=dataset.name, batches=count, batch_size=batch_size,
         loss=float(np.mean(losses)), layers=layers, verdict=start_verdict, reason=reason,
-        causes=likely_causes(layers, start_verdict), skipped=probing.note(),
+        causes=likely_causes(layers, start_verdict, available_suites()), skipped=probing.note(),
     )  # fmt: skip
 
 
@@ -181,7 +183,7 @@ def last_line(error: Exception) -> str:
 
 
 def _layer_table(probes, values: np.ndarray) -> pd.DataFrame:
-    table = pd.DataFrame(values, columns=list(LAYER_COLUMNS)).drop(columns=["update_ratio"])
+    table = pd.DataFrame(values, columns=list(LAYER_MEASURES)).drop(columns=["update_ratio"])
     table.insert(0, "activation", [p.activation or "" for p in probes])
     table.insert(0, "layer", [p.layer.name for p in probes])
     table.insert(0, "depth", [p.depth for p in probes])
@@ -216,3 +218,8 @@ def summary_lines(diagnosis: Diagnosis) -> list[str]:
     if diagnosis.skipped:
         lines.append(diagnosis.skipped)
     return lines
+
+
+def available_suites() -> set[str]:
+    """Names of the suite files a user can run from here (suites/<name>.py)."""
+    return {path.stem for folder in suite_folders() for path in folder.glob("*.py")}

@@ -25,12 +25,12 @@ from tfbench.errors import TfbenchError
 from tfbench.harness.model import Buffers, MonitoredModel
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.tensorboard import TensorBoardWriter
-from tfbench.models.probed import ProbedForward, discover
+from tfbench.models.probed import ProbedForward, probe_layers
 from tfbench.user.run_records import run_tables, save_run
 
 
 def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str | None = None):
-    """Wrap `model` so that its `fit` records the quantities of DESIGN §5.
+    """Wrap `model` so that its `fit` records the quantities of docs/design.md §5.
 
     layers: names of the layers to watch (default every layer with a kernel; others are named in
     `skipped`). every: per-layer statistics on steps 0, every, 2·every, … (loss and global gradient
@@ -147,7 +147,7 @@ class MonitoredUserModel(MonitoredModel):
     def _prepare(self, x, needed: int) -> None:
         """Probe the model on the first fit; make the buffers hold every step up to `needed`."""
         if self.net is None:
-            self.probing = discover(self.user_model, first_inputs(x), self.watch)
+            self.probing = probe_layers(self.user_model, first_inputs(x), self.watch)
             if self.probing.note():
                 warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
             probes = self.probing.probes

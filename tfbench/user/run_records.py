@@ -1,4 +1,4 @@
-"""Records of a user's monitored `fit`, in the schema the suites write (DESIGN §6).
+"""Records of a user's monitored `fit`, in the schema the suites write (docs/design.md §6).
 
 A user's model is written as a suite with one variant per model (or per configuration the user
 names), so `python -m tfbench report OUT` renders it with the same tables and figures.
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tfbench.analysis import verdict
-from tfbench.harness.train import _layers_table, _steps_table
+from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
 from tfbench.records.schema import HIGHER_IS_BETTER
@@ -24,9 +24,9 @@ def run_tables(model, suite: str, variant: str, seed: int):
     """(runs.csv row, steps table, layers table) from a MonitoredUserModel's buffers."""
     done = int(model.optimizer.iterations.numpy())
     first, last = model.first_step, min(done, model.plan.steps) - 1
-    steps = _steps_table(model.fetch_steps(0, last + 1), model.validations, last, last + 1)
+    steps = steps_table(model.fetch_steps(0, last + 1), model.validations, last, last + 1)
     steps = steps[steps.step >= first].reset_index(drop=True)
-    layers = _layers_table(model, model.plan, last)
+    layers = layers_table(model, model.plan, last)
     layers = layers[layers.step >= first].reset_index(drop=True)
     trained = steps.dropna(subset=["loss"])
     bad = verdict.first_divergent_step(trained["loss"], trained["global_grad_norm"], _first(trained["loss"]))
@@ -84,7 +84,7 @@ def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFra
     records.write_suite(folder, state)
     manifest = records.read_manifest(out) if (out / records.MANIFEST_FILE).is_file() else None
     if manifest is None:
-        manifest = build_manifest("user", [], monitor, [])
+        manifest = build_manifest("user", [], monitor, {})
     variants = list(dict.fromkeys(state.runs["variant"].astype(str)))
     manifest.setdefault("suites", {})[suite] = {
         "factor": "model",

@@ -1,0 +1,23 @@
+"""A suite as manifest.json describes it: what the report needs to know that the run records do not say."""
+
+from __future__ import annotations
+
+from tfbench.spec.canonical import canonical
+from tfbench.spec.profiles import get_profile
+
+
+def suite_entry(suite, profile: str | None = None) -> dict:
+    """What the report needs to know about a suite that the run records do not say.
+
+    `setups` holds each level's effective Setup (the profile applied) in tfbench.spec.suite.canonical form,
+    from which the report computes the mean-field prediction; manifests without it get no overlay.
+    """
+    apply = get_profile(profile).apply if profile else (lambda setup: setup)
+    return {
+        "factor": suite.factor_name,
+        "question": suite.question,
+        "reference": suite.reference_label,
+        "levels": [v.label for v in suite.variants()],
+        "tolerances": {key: str(value) for key, value in suite.tolerances.items()},  # compare's per-suite gates
+        "setups": {v.label: canonical(apply(v.setup)) for v in suite.variants()},
+    }
