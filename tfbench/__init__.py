@@ -27,7 +27,7 @@ def load_results(out):
 
 def monitored(model, layers=None, every: int = 10, tensorboard=None, task=None):
     """`model` wrapped so that its own `fit` records gradients per layer; see `tfbench.user.monitored.monitored`."""
-    from tfbench.user import monitored as wrap
+    from tfbench.user.monitored import monitored as wrap
 
     return wrap(model, layers=layers, every=every, tensorboard=tensorboard, task=task)
 

@@ -84,7 +84,7 @@ def _optional_positive(name: str, value: Any) -> None:
 
 def _check_structure(setup: Setup) -> None:
     """Cheap checks that need no Keras: sizes, names of families, cells and built-in data."""
-    if not callable(setup.model) and setup.model not in MODEL_FAMILIES:
+    if not callable(setup.model) and not (isinstance(setup.model, str) and setup.model in MODEL_FAMILIES):
         raise TfbenchError(
             f"Setup.model={setup.model!r} is unknown: expected one of {', '.join(MODEL_FAMILIES)} "
             "or a callable(setup) -> keras.Model"
