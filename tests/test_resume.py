@@ -1,6 +1,6 @@
 """A run killed with SIGKILL mid-way, then resumed, ends with the records of an uninterrupted run.
 
-Only the timing columns (wall_s, steps_per_s) may differ: they measure the machine, not the model.
+Only the timing columns (wall_s, steps_per_s, setup_s) may differ: they measure the machine, not the model.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-TIMING = ["wall_s", "steps_per_s"]
+TIMING = ["wall_s", "steps_per_s", "setup_s"]
 
 SUITE_FILE = textwrap.dedent(
     """

@@ -122,8 +122,10 @@ def _plan(suites, budget, seed_list, out: Path, monitor, resume, verbose, summar
         folder = out / suite.name
         saved = records.read_suite(folder) if resume and (folder / records.RUNS_FILE).is_file() else None
         state = saved or records.SuiteRecords.empty()
-        for seed in seed_list:
-            for variant in suite.variants():
+        # Variant by variant, every seed in a row: consecutive runs share a graph, so a worker traces
+        # each variant once and reuses the model for its other seeds (harness/model_cache.py).
+        for variant in suite.variants():
+            for seed in seed_list:
                 setup = budget.apply(variant.setup)
                 if saved is not None and _already_done(saved.runs, variant.label, seed, setup_hash(setup, seed)):
                     summary.counts["resumed"] += 1
@@ -193,7 +195,7 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
         status=result.status, verdict=start_verdict, verdict_end=end_verdict, steps=result.steps,
         metric_name=result.metric_name, final_loss=result.final_loss, final_metric=result.final_metric,
         best_metric=result.best_metric, log10_grad_ratio=kernel_ratio, log10_delta_ratio=delta_ratio,
-        wall_s=result.wall_s, steps_per_s=result.steps_per_s,
+        wall_s=result.wall_s, steps_per_s=result.steps_per_s, setup_s=result.setup_s,
     )  # fmt: skip
     keys = {"suite": suite.name, "variant": variant.label, "seed": seed}
     timesteps = None if result.timesteps_table is None else result.timesteps_table.assign(**keys)

@@ -23,6 +23,7 @@ class ChunkRecorder(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.validations: list[tuple[int, float, float]] = []  # (step, val_loss, val_metric)
         self.chunk_seconds: list[float] = []
+        self.validation_seconds: list[float] = []
         self.diverged_at: int | None = None
         self.start_loss = float("nan")
         self._epoch_start = 0.0
@@ -33,7 +34,9 @@ class ChunkRecorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.chunk_seconds.append(time.perf_counter() - self._epoch_start)
         stop = (epoch + 1) * self.chunk
+        started = time.perf_counter()
         val_loss, val_metric = self.model.validate(*self.validation, self.batch_size)
+        self.validation_seconds.append(time.perf_counter() - started)
         self.validations.append((stop, val_loss, val_metric))
         if logs is not None:  # so the progress bar shows them, as with validation_data
             logs.update(val_loss=val_loss, **{f"val_{self.model.metric_name}": val_metric})
@@ -47,6 +50,15 @@ class ChunkRecorder(keras.callbacks.Callback):
         if bad is not None:
             self.diverged_at = start + bad
             self.model.stop_training = True
+
+    def first_call_overhead(self) -> float:
+        """Seconds the first chunk and the first validation took beyond a later one's: tracing and the
+        first call of the train and validation functions (0 for a run of one chunk, nothing to compare)."""
+        if len(self.chunk_seconds) < 2:
+            return 0.0
+        train = self.chunk_seconds[0] - min(self.chunk_seconds[1:])
+        validate = self.validation_seconds[0] - min(self.validation_seconds[1:])
+        return max(0.0, train) + max(0.0, validate)
 
     def steps_per_second(self) -> float:
         """Updates per second, leaving out the first chunk (tracing, first call) and validation."""

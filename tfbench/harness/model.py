@@ -84,6 +84,15 @@ class MonitoredModel(keras.Model):
     def call(self, inputs, training=False):
         return self.net(inputs, training=training)[0]
 
+    def reset_monitor(self) -> None:
+        """Empty buffers and trackers, as a freshly built model has them (a reused model's next run)."""
+        self.buffers.steps.assign(tf.fill(self.buffers.steps.shape, float("nan")))
+        self.buffers.layers.assign(tf.fill(self.buffers.layers.shape, float("nan")))
+        self.layer_stats.forget_kernels()
+        for tracker in self.metrics:
+            tracker.reset_state()
+        self.stop_training = False
+
     def fit(self, *args, **kwargs):
         # Between two fits anything may change the kernels (set_weights, load_weights, a callback
         # restoring the best weights): the copy the last recorded step left behind is stale.

@@ -27,7 +27,10 @@ class InputGradients:
         self.data = data
         self.batch_size = batch_size
         self.seed = seed
-        self._norms = tf.function(self.norms)
+        # Traced once per model: a model reused by later runs keeps it with its other traced functions.
+        if getattr(model, "input_gradient_norms", None) is None:
+            model.input_gradient_norms = tf.function(self.norms)
+        self._norms = model.input_gradient_norms
 
     def norms(self, x, y):
         with tf.GradientTape() as tape:

@@ -15,6 +15,7 @@ from tfbench.data.loading import load_data
 from tfbench.harness.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
+from tfbench.harness.model_cache import ModelCache
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.harness.tensorboard import TensorBoardWriter
@@ -59,6 +60,7 @@ class RunResult:
     steps_per_s: float
     # rnn models: step, timestep, input_grad_norm at step 0 and (unless diverged) step = steps
     timesteps_table: pd.DataFrame | None = None
+    setup_s: float = 0.0  # building and tracing; 0 when the run reused a traced model
 
 
 def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, tensorboard=None) -> RunResult:
@@ -66,15 +68,10 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
 
     `tensorboard`: a run directory for TensorBoard events of the recorded steps (None: no events)."""
     started = time.perf_counter()
-    # Keras names unnamed layers from a per-process counter: a fresh session gives a user's model the
-    # same layer names in every run, serial or in a worker, so the records match.
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)  # anything a user's model leaves unseeded still repeats
     data = load_data(setup.data)
     plan = RecordPlan.for_mode(setup.steps, mode)
-    model = build_model(setup, data, seed, plan)
-    if tensorboard is not None:
-        model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
+    model, reused = _model(setup, data, seed, plan, mode, tensorboard)
+    built_s = 0.0 if reused else time.perf_counter() - started
     hidden = [model.net.get_layer(slot.name) for slot in model.layer_slots if slot.depth <= setup.depth]
     pretrain_layers(hidden, setup, data.x_train, seed)  # before step 0: its gradients see the result
     family = family_of(setup)
@@ -115,6 +112,23 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
         if validation.empty
         else float(validation.max() if higher_is_better else validation.min()),
         wall_s=time.perf_counter() - started,
+        setup_s=0.0 if reused else built_s + recorder.first_call_overhead(),
         steps_per_s=recorder.steps_per_second(),
         timesteps_table=pd.concat(timesteps, ignore_index=True) if timesteps else None,
     )
+
+
+# Built and traced models of this process, reused by later runs with the same graph.
+MODELS = ModelCache()
+
+
+def _model(setup, data, seed: int, plan: RecordPlan, mode: str, tensorboard) -> tuple:
+    """(model, reused): from this process's cache, or built fresh when TensorBoard events are asked
+    for (the writer is part of the traced step)."""
+    if tensorboard is None:
+        return MODELS.model_for(setup, data, seed, plan, mode)
+    keras.backend.clear_session()  # as ModelCache does on a miss: a user's layers get the same names
+    keras.utils.set_random_seed(seed)
+    model = build_model(setup, data, seed, plan)
+    model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
+    return model, False

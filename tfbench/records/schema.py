@@ -29,6 +29,7 @@ RUN_COLUMNS = (
     "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps",
     "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
     "wall_s", "steps_per_s", "setup_hash", "error",
+    "setup_s",  # appended after schema 1 was first written: readers tolerate its absence
 )  # fmt: skip
 # Labels, levels and hashes stay text: "1e-3" or "007" must not come back as numbers.
 RUN_TEXT_DTYPES = {name: str for name in (
