@@ -13,7 +13,8 @@ import pytest
 
 import tfbench
 from tfbench.harness import train
-from tfbench.harness.model_cache import ModelCache, graph_key
+from tfbench.harness.model_cache import ModelCache
+from tfbench.spec.canonical import graph_key
 from tfbench.spec.setup import Setup
 
 TIMING = ["wall_s", "steps_per_s", "setup_s"]

@@ -53,7 +53,9 @@ def make_parser() -> Parser:
     run.add_argument(
         "--tensorboard", metavar="DIR", help="also write TensorBoard events under DIR/<suite>/<variant>/seed_<n>"
     )
-    run.add_argument("--workers", type=positive_int, default=1, help="runs in parallel processes (default 1)")
+    run.add_argument(
+        "--workers", type=positive_int, help="runs in parallel processes (default: every core when there are more runs)"
+    )
     run.add_argument("--executor", choices=EXECUTORS, default="local", help="local processes or Ray tasks")
     run.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
 

@@ -18,6 +18,7 @@ import pandas as pd
 from tfbench.analysis import verdict
 from tfbench.engine.calibration import calibrate
 from tfbench.engine.executors import make_executor
+from tfbench.engine.scheduling import chunks, default_workers
 from tfbench.engine.validation import check_suites, ensure_output_folder
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
@@ -64,15 +65,16 @@ def run(
     resume: bool = False,
     verbose: bool = False,
     log=print,
-    workers: int = 1,
+    workers: int | None = 1,
     executor: str = "local",
     ray_address: str | None = None,
     tensorboard: str | Path | None = None,
 ) -> RunSummary:
     """Train every variant of every suite for each seed and write the records under `out`.
 
-    `workers` processes (or Ray tasks with executor="ray") train in parallel; this process alone
-    writes records, committing each run the moment it arrives. With `tensorboard`, runs also write
+    `workers` processes (or Ray tasks with executor="ray") train in parallel, None: every core when
+    there are more runs than cores; this process alone writes records, committing each run the moment
+    it arrives, and logs one line per run in the planned order. With `tensorboard`, runs also write
     TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>."""
     budget = get_profile(profile)
     if monitor not in MONITOR_MODES:
@@ -80,6 +82,7 @@ def run(
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
     seed_list = list(range(seeds or budget.seeds))
+    workers = workers or default_workers(len(seed_list) * sum(len(suite.variants()) for suite in suites))
     backend = make_executor(executor, workers, ray_address, log)  # first: it pins TensorFlow's threads
     with contextlib.closing(backend):
         check_suites(suites, budget, build=False)  # every bad value surfaces before any training
@@ -95,8 +98,13 @@ def run(
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary = RunSummary(out=out)
         states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
-        for index, outcome in backend.results(execute_job, jobs):
-            _commit(jobs[index], outcome, states, out, summary, log)
+        progress = InOrder(log)
+        pieces = chunks(jobs, workers)
+        for piece, outcomes in backend.results(execute_chunk, [[jobs[i] for i in p] for p in pieces]):
+            if isinstance(outcomes, BaseException):  # the chunk could not run, or its worker died
+                outcomes = [outcomes] * len(pieces[piece])
+            for index, outcome in zip(pieces[piece], outcomes, strict=True):
+                progress.add(index, _commit(jobs[index], outcome, states, out, summary))
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     return summary
@@ -136,8 +144,9 @@ def _plan(suites, budget, seed_list, out: Path, monitor, resume, verbose, summar
     return states, jobs
 
 
-def _commit(job: Job, outcome, states, out: Path, summary: RunSummary, log) -> None:
-    """Add one finished run to its suite's records and rewrite that suite's files atomically."""
+def _commit(job: Job, outcome, states, out: Path, summary: RunSummary) -> str:
+    """Add one finished run to its suite's records and rewrite that suite's files atomically; its
+    progress line."""
     if isinstance(outcome, BaseException):  # the worker could not run it or died while running it
         row, steps, layers, timesteps = _base_row(job.suite, job.variant, job.setup, job.seed), None, None, None
         row.update(status="failed", steps=0, error=failure_text(outcome), wall_s=0.0)
@@ -149,12 +158,29 @@ def _commit(job: Job, outcome, states, out: Path, summary: RunSummary, log) -> N
     summary.counts[row["status"]] += 1
     if row["status"] == "failed":
         summary.failures.append(f"{job.suite.name}/{job.variant.label} seed {job.seed}: {row['error']}")
-    log(progress_line(row))
+    return progress_line(row)
 
 
-def execute_job(job: Job):
-    """What a worker runs: one (variant, seed) -> (runs.csv row, steps, layers, timesteps table or None)."""
-    return run_variant(job.suite, job.variant, job.setup, job.seed, job.monitor, job.verbose, job.tensorboard)
+class InOrder:
+    """Logs each run's line in the planned order, whatever order the workers finish in."""
+
+    def __init__(self, log):
+        self.log, self.lines, self.next = log, {}, 0
+
+    def add(self, index: int, line: str) -> None:
+        self.lines[index] = line
+        while self.next in self.lines:
+            self.log(self.lines.pop(self.next))
+            self.next += 1
+
+
+def execute_chunk(jobs: list[Job]) -> list:
+    """What a worker runs: runs that share a graph, one after another, so the model traced for the
+    first is reused by the rest -> one (runs.csv row, steps, layers, timesteps or None) per run."""
+    return [
+        run_variant(job.suite, job.variant, job.setup, job.seed, job.monitor, job.verbose, job.tensorboard)
+        for job in jobs
+    ]
 
 
 def failure_text(error: BaseException) -> str:

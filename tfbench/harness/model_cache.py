@@ -11,8 +11,6 @@ is what costs: the traced train, validation and input-gradient functions (docs/d
 from __future__ import annotations
 
 import collections
-import dataclasses
-import json
 
 import keras
 
@@ -20,20 +18,11 @@ from tfbench.harness.build import build_model, make_optimizer
 from tfbench.harness.model import MonitoredModel
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.build import build_network
-from tfbench.spec.canonical import canonical
+from tfbench.spec.canonical import graph_key
 
 # Models kept per process. Runs are ordered variant by variant (all seeds of one variant in a row),
 # so one would do serially; a few more let a worker of a pool reuse what it traced before.
 CACHE_SIZE = 4
-
-
-def graph_key(setup, mode: str) -> str | None:
-    """What decides the traced graph: the Setup without its initializers, and the monitor mode.
-    None for a user's callable model, whose graph tfbench cannot see."""
-    if callable(setup.model):
-        return None
-    graph = dataclasses.replace(setup, initializer=None, bias_initializer=None)
-    return json.dumps({"setup": canonical(graph), "mode": mode}, sort_keys=True)
 
 
 class ModelCache:

@@ -3,6 +3,7 @@ and the labels under which a level's value is recorded."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -59,3 +60,12 @@ def level_label(value: Any) -> str:
 def level_json(value: Any) -> str:
     """The level's value as runs.csv stores it: the string itself, else JSON of its canonical form."""
     return value if isinstance(value, str) else json.dumps(canonical(value), sort_keys=True)
+
+
+def graph_key(setup, mode: str) -> str | None:
+    """What decides the traced graph: the Setup without its initializers, and the monitor mode.
+    None for a user's callable model, whose graph tfbench cannot see."""
+    if callable(setup.model):
+        return None
+    graph = dataclasses.replace(setup, initializer=None, bias_initializer=None)
+    return json.dumps({"setup": canonical(graph), "mode": mode}, sort_keys=True)
