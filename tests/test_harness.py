@@ -26,18 +26,10 @@ from harness_reference import (
 )
 
 from tfbench.data.batches import train_batches
-from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
 from tfbench.records.schema import LAYER_MEASURES
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
-
-
 
 # ---------------------------------------------------------------------------------------------
 # Plain ReLU MLP: every per-layer column at step 0 (and step 1) against the tape

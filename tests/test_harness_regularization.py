@@ -18,15 +18,7 @@ from harness_reference import (
     step_rows,
 )
 
-from tfbench.data.loading import load_data
 from tfbench.harness.train import train_run
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
-
-
 
 # ---------------------------------------------------------------------------------------------
 # L2 regularization: gradient, reg_loss and loss

@@ -19,15 +19,7 @@ from harness_reference import (
     step_rows,
 )
 
-from tfbench.data.loading import load_data
 from tfbench.harness.train import train_run
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
-
-
 
 # ---------------------------------------------------------------------------------------------
 # Dead units and saturation on crafted initializations

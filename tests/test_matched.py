@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from tfbench.data.batches import train_batches
-from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
@@ -31,11 +30,6 @@ GRADIENT_COLUMNS = [
     "dead_fraction",
 ]
 STEP_COLUMNS = ["loss", "reg_loss", "metric", "global_grad_norm"]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
 
 
 def weights_by_layer(setup, data, seed=SEED) -> dict[str, tuple[np.ndarray, np.ndarray]]:

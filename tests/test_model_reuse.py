@@ -85,6 +85,21 @@ def test_setup_time_is_spent_once_per_graph(both_ways):
     assert (reused["setup_s"] > 0).sum() == 1 and reused["setup_s"].iloc[0] > 0
 
 
+def test_a_model_reused_after_another_graph_was_built_trains_as_a_fresh_build(monkeypatch):
+    """A worker's cache outlives the Keras session cleared for another graph's build in between."""
+    first = Setup(depth=3, width=16, batch_norm=True, dropout=0.1, optimizer="adam", steps=100, eval_every=50)
+    other = dataclasses.replace(first, activation="tanh")
+    monkeypatch.setattr(train, "MODELS", ModelCache())
+    train.train_run(first, 0)
+    train.train_run(other, 0)
+    reused = train.train_run(first, 1)
+    monkeypatch.setattr(train, "MODELS", ModelCache(size=0))
+    fresh = train.train_run(first, 1)
+    assert reused.setup_s == 0 and fresh.setup_s > 0
+    for name in ("steps_table", "layers_table"):
+        pd.testing.assert_frame_equal(getattr(reused, name), getattr(fresh, name), check_exact=True, obj=name)
+
+
 def test_graph_key_ignores_initial_weights_only():
     base = Setup(depth=3, width=16)
     same = [dataclasses.replace(base, initializer="he_normal"), dataclasses.replace(base, bias_initializer="ones")]

@@ -17,7 +17,6 @@ import tensorflow as tf
 
 import tfbench
 from tfbench.data.batches import train_batches
-from tfbench.data.loading import load_data
 from tfbench.errors import TfbenchError
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
@@ -45,11 +44,6 @@ class Subclassed(keras.Model):
         for layer in self.hidden:
             x = layer(x)
         return self.head(x)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
 
 
 @pytest.fixture(scope="module")

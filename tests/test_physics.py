@@ -13,7 +13,6 @@ import pytest
 import tensorflow as tf
 
 from tfbench.data.batches import train_batches
-from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
@@ -21,11 +20,6 @@ from tfbench.spec.setup import Setup
 
 SEED = 0
 DEEP = Setup(depth=10, width=64, data="digits", learning_rate=0.05, batch_size=64, steps=2, eval_every=2)
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_data("digits")
 
 
 def step0_by_depth(setup, seed=SEED):

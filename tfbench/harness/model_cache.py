@@ -52,9 +52,6 @@ class ModelCache:
                 self.models.popitem(last=False)
         return model, reused
 
-    def clear(self) -> None:
-        self.models.clear()
-
 
 def reset(model: MonitoredModel, setup, data, seed: int) -> None:
     """The state a fresh `build_model(setup, data, seed)` would give `model`, its traced functions kept."""
