@@ -40,8 +40,6 @@ class Cause:
     suites: tuple[str, ...] = ()  # the remedy suites to run, of those available
 
 
-
-
 def _names(rows: pd.DataFrame) -> str:
     return ", ".join(rows["layer"].astype(str))
 

@@ -170,9 +170,9 @@ def suite_names(out: str | Path) -> list[str]:
 
 def load_results(out: str | Path) -> dict[str, SuiteRecords]:
     """Every suite's records under a run's output folder, by suite name."""
-    if (Path(out) / MANIFEST_FILE).is_file():
-        read_manifest(out)  # records of a newer schema are refused, not misread
-    return {name: read_suite(Path(out) / name) for name in suite_names(out)}
+    names = suite_names(out)  # a run folder: it holds a manifest
+    read_manifest(out)  # records of a newer schema are refused, not misread
+    return {name: read_suite(Path(out) / name) for name in names}
 
 
 def read_manifest(out: str | Path) -> dict:
