@@ -1,23 +1,29 @@
-"""Speed of one training step: the monitored harness in each monitor mode against plain `model.fit`.
+"""The monitor's cost in the harness: each monitor mode against `--monitor none` and plain `model.fit`.
 
-Three models, each its own benchmark group: the 10x64 ReLU MLP on digits (the activation suite's
-standard setup), a 4-layer CNN on digits as 8x8 images, and an LSTM on the adding problem. Each
-benchmark runs one whole run of `steps` updates per round, after a warm-up run that traces the
-functions. The monitored model's iteration counter is reset before each round so every round records
-exactly the steps a real run records. Ratios are computed from the fastest round of each benchmark in
-this process (noise on a shared machine only ever adds time) and stored in extra_info.
+Three models, each its own benchmark: the 10x64 ReLU MLP on digits (the activation suite's setup), a
+4-layer CNN on digits as 8x8 images, and an LSTM on the adding problem. Two figures per model, the
+variants timed in turns in one process (tests/bench/alternate.py), fastest of 10 rounds:
+
+- per step (`test_train_step`): one `fit` of the run's updates, as the harness calls it, without
+  validation; the iteration counter is reset before each so every round records the steps a run does;
+- end to end (`test_train_run`): a whole `train_run` as `tfbench run` does it for one seed (the
+  traced model reused, as every run after a graph's first one), validation and tables included.
+
+extra_info holds every variant's fastest time and `overhead_vs_none` (0.03 is 3 % slower).
 """
 
 from __future__ import annotations
 
 import keras
 import pytest
+from alternate import alternate, overheads
 
 from tfbench.data.batches import train_batches
 from tfbench.data.loading import load_data
 from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.harness.build import build_model, make_optimizer
-from tfbench.harness.plan import RecordPlan
+from tfbench.harness.plan import MONITOR_MODES, RecordPlan
+from tfbench.harness.train import train_run
 from tfbench.models.build import build_network
 from tfbench.spec.setup import Setup
 
@@ -28,49 +34,46 @@ SETUPS = {
         model="rnn", cell="lstm", depth=1, width=32, activation="tanh", data="adding", learning_rate=0.01, steps=300
     ),
 }
-RESULTS: dict[tuple[str, str], float] = {}
 
 
-def monitored(setup, mode):
+def monitored_fit(setup, mode):
     data = load_data(setup.data)
-    model = build_model(setup, data, seed=0, plan=RecordPlan.for_mode(setup.steps, mode))
-    return model, train_batches(data, setup.batch_size, setup.steps, seed=0)
+    model = build_model(setup, data, seed=0, plan=RecordPlan.for_setup(setup, mode))
+    batches = train_batches(data, setup.batch_size, setup.steps, seed=0)
+    return lambda: fit(setup, model, batches, reset=True)
 
 
-def plain(setup):
+def plain_fit(setup):
     data = load_data(setup.data)
     network = build_network(setup, data, seed=0)
     model = keras.Model(network.inputs, network.outputs)
     metric = "accuracy" if data.task == "classification" else "mae"
     model.compile(optimizer=make_optimizer(setup), loss=DEFAULT_LOSS[data.task], metrics=[metric])
-    return model, train_batches(data, setup.batch_size, setup.steps, seed=0)
+    batches = train_batches(data, setup.batch_size, setup.steps, seed=0)
+    return lambda: fit(setup, model, batches, reset=False)
 
 
-def one_run(setup, model, batches, reset):
+def fit(setup, model, batches, reset):
     if reset:
         model.optimizer.iterations.assign(0)
     chunk = setup.effective_eval_every
     model.fit(batches, epochs=setup.steps // chunk, steps_per_epoch=chunk, verbose=0, shuffle=False)
 
 
-def bench(benchmark, family, name, model, batches, reset):
+@pytest.mark.parametrize("family", list(SETUPS))
+def test_train_step(benchmark, family):
+    benchmark.group = "train_step"
     setup = SETUPS[family]
-    one_run(setup, model, batches, reset)  # warm-up: tracing and first call stay out of the timing
-    benchmark.pedantic(one_run, args=(setup, model, batches, reset), rounds=10, iterations=1)
-    RESULTS[family, name] = setup.steps / benchmark.stats.stats.min
-    benchmark.extra_info["steps_per_s"] = RESULTS[family, name]
-    for (other_family, other), speed in RESULTS.items():
-        if other_family == family:
-            benchmark.extra_info[f"speed_vs_{other}"] = RESULTS[family, name] / speed
-    if name != "monitor_none" and (family, "monitor_none") in RESULTS:
-        benchmark.extra_info["overhead_vs_none"] = RESULTS[family, "monitor_none"] / RESULTS[family, name] - 1
+    variants = {f"monitor_{mode}": monitored_fit(setup, mode) for mode in MONITOR_MODES}
+    variants["plain_fit"] = plain_fit(setup)
+    best = alternate(benchmark, variants)
+    benchmark.extra_info["overhead_vs_none"] = overheads(best, "monitor_none")
 
 
 @pytest.mark.parametrize("family", list(SETUPS))
-@pytest.mark.parametrize("variant", ["plain_fit", "monitor_none", "monitor_standard", "monitor_full"])
-def test_train_step(benchmark, family, variant):
-    benchmark.group = f"train_step_{family}"
-    if variant == "plain_fit":
-        bench(benchmark, family, variant, *plain(SETUPS[family]), reset=False)
-    else:
-        bench(benchmark, family, variant, *monitored(SETUPS[family], variant.removeprefix("monitor_")), reset=True)
+def test_train_run(benchmark, family):
+    benchmark.group = "train_run"
+    setup = SETUPS[family]
+    variants = {f"monitor_{mode}": (lambda mode=mode: train_run(setup, 0, mode)) for mode in MONITOR_MODES}
+    best = alternate(benchmark, variants)
+    benchmark.extra_info["overhead_vs_none"] = overheads(best, "monitor_none")

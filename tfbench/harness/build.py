@@ -15,7 +15,7 @@ import tensorflow as tf
 from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.errors import TfbenchError
 from tfbench.harness.model import MonitoredModel
-from tfbench.harness.plan import RecordPlan
+from tfbench.harness.plan import RecordPlan, steps_per_execution
 from tfbench.models.build import build_network
 from tfbench.models.layers import LAYER_ACTIVATIONS
 
@@ -107,7 +107,7 @@ def make_optimizer(setup) -> keras.optimizers.Optimizer:
 def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> MonitoredModel:
     """Build and compile the Setup's MonitoredModel on `data`; raises TfbenchError on bad values."""
     resolve_fields(setup)
-    plan = plan or RecordPlan.for_mode(setup.steps, "standard")
+    plan = plan or RecordPlan.for_setup(setup, "standard")
     try:
         network = build_network(setup, data, seed)
         model = MonitoredModel(network, plan, data.task, name="monitored")
@@ -141,16 +141,3 @@ def compiled_loss(loss, data):
 
     on_one_hot_labels.__name__ = f"{loss}_on_one_hot_labels"
     return on_one_hot_labels
-
-
-# Below this many updates a run is dominated by tracing, and the loop that runs several steps per
-# call costs more to trace than it saves.
-MULTI_STEP_MIN_STEPS = 100
-
-
-def steps_per_execution(steps: int, chunk: int, limit: int = 16) -> int:
-    """Run several train steps per tf.function call (fewer Python round trips): the largest divisor
-    of the chunk up to `limit`, so executions never straddle a validation boundary."""
-    if steps < MULTI_STEP_MIN_STEPS:
-        return 1
-    return max(d for d in range(1, min(chunk, limit) + 1) if chunk % d == 0)

@@ -77,8 +77,8 @@ def dead_fraction(stack, members):
 
 
 class LayerStats:
-    """Computes the [layers, columns] table of one step; keeps copies of the kernels so the update
-    actually applied (after clipping, momentum, adaptivity) can be measured."""
+    """Computes the [layers, columns] table of one step, including the update actually applied (after
+    clipping, momentum, adaptivity) from the kernels before and after it."""
 
     def __init__(self, slots: list[LayerSlots], variables: list, activation_shapes: list[tuple]):
         self.slots = slots
@@ -94,44 +94,21 @@ class LayerStats:
             start += len(s.kernel_indices)
         self.copies_of_layer = membership(self.positions, len(self.kernel_indices))
         self.has_bias = tf.constant([bool(s.bias_indices) for s in slots])
-        self.previous = [
-            tf.Variable(tf.zeros([len(group), *shape]), trainable=False)
-            for group, shape in zip(self.kernels.groups, self.kernels.shapes, strict=True)
-        ]
-        # The step whose pre-update kernels `previous` holds. `compute` leaves the post-update kernels
-        # there, which are the next step's pre-update kernels: consecutive recorded steps of one fit
-        # (the full mode, short runs) then need no separate copy before the update.
-        self.holds_step = tf.Variable(-1, trainable=False, dtype=tf.int32)
         self.activations = ShapeGroups(activation_shapes)
         bounded = [s.bounds is not None for s in slots]
         self.bounded = tf.constant(bounded) if any(bounded) else None
         low_high = np.array([s.bounds or (np.nan, np.nan) for s in slots], np.float32)
         self.low, self.high = low_high[:, 0], low_high[:, 1]
 
-    def needs_copy(self, step) -> tf.Tensor:
-        """Whether `keep_kernels` must run before the update of `step` (a recorded step)."""
-        return tf.not_equal(self.holds_step, step)
+    def kernel_stacks(self) -> list[tf.Tensor]:
+        """The kernels stacked by shape: read before the update, they are `compute`'s `before`."""
+        return self.kernels.stack([self.variables[i] for i in self.kernel_indices])
 
-    def forget_kernels(self) -> None:
-        """Make the next recorded step copy the kernels (they may have changed since the last step)."""
-        self.holds_step.assign(-1)
-
-    def keep_kernels(self, step) -> tf.Tensor:
-        self._keep(self.kernels.stack([self.variables[i] for i in self.kernel_indices]), step)
-        return tf.constant(True)
-
-    def _keep(self, stacks, step) -> None:
-        for copy, stack in zip(self.previous, stacks, strict=True):
-            copy.assign(stack)
-        self.holds_step.assign(step)
-
-    def compute(self, step, grads, grad_squares, deltas, activations) -> tf.Tensor:
-        """`grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""
+    def compute(self, before, grads, grad_squares, deltas, activations) -> tf.Tensor:
+        """`before`: `kernel_stacks()` read before the update (the update applied is what changed since);
+        `grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""
         nan = tf.constant(monitor.NAN)
-        old = [tf.convert_to_tensor(copy) for copy in self.previous]
-        new = self.kernels.stack([self.variables[i] for i in self.kernel_indices])
-        with tf.control_dependencies(old):  # read the pre-update copy before it is overwritten
-            self._keep(new, step + 1)
+        old, new = before, self.kernel_stacks()
         per_layer = lambda per_kernel: monitor.group_sum(per_kernel, self.copies_of_layer)  # noqa: E731
         kernel_norm = tf.sqrt(per_layer(self.kernels.reduce(old, sum_of_squares)))
         change = [n - o for n, o in zip(new, old, strict=True)]

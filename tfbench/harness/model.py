@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from tfbench.harness import monitor
 from tfbench.harness.branches import only_taken_branch
+from tfbench.harness.executions import dispatching_train_function
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
@@ -26,11 +27,25 @@ class Buffers:
     def __init__(self, plan: RecordPlan, n_layers: int):
         nan = float("nan")
         self.steps = tf.Variable(tf.fill([plan.steps, len(monitor.STEP_MEASURES)], nan), trainable=False)
+        # One row per recorded step, and a last one that a recording function's unrecorded steps
+        # write (docs/design.md §5): never read.
         self.layers = tf.Variable(
-            tf.fill([plan.n_recorded, n_layers, len(monitor.LAYER_MEASURES)], nan), trainable=False
+            tf.fill([plan.n_recorded + 1, n_layers, len(monitor.LAYER_MEASURES)], nan), trainable=False
         )
-        self.record_mask = tf.constant(plan.mask)
-        self.slots = tf.constant(plan.slots)
+        self.slots = tf.constant(np.where(plan.slots < 0, plan.n_recorded, plan.slots).astype(np.int32))
+
+
+def present(gradients, variables) -> list:
+    """A variable the loss does not use has no gradient: zero in the statistics; Keras skips it."""
+    return [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=True)]
+
+
+class StepCounter(keras.callbacks.Callback):
+    """Tells the model, at each epoch's start, the step its next execution starts at: an execution cut
+    short where a user's data ended leaves the host's count behind (one variable read per epoch)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.next_step = int(self.model.optimizer.iterations.numpy())
 
 
 def locate_layers(probes, variables) -> list[LayerSlots]:
@@ -88,23 +103,42 @@ class MonitoredModel(keras.Model):
         """Empty buffers and trackers, as a freshly built model has them (a reused model's next run)."""
         self.buffers.steps.assign(tf.fill(self.buffers.steps.shape, float("nan")))
         self.buffers.layers.assign(tf.fill(self.buffers.layers.shape, float("nan")))
-        self.layer_stats.forget_kernels()
         for tracker in self.metrics:
             tracker.reset_state()
         self.stop_training = False
 
-    def fit(self, *args, **kwargs):
-        # Between two fits anything may change the kernels (set_weights, load_weights, a callback
-        # restoring the best weights): the copy the last recorded step left behind is stale.
-        self.layer_stats.forget_kernels()
-        return super().fit(*args, **kwargs)
+    def fit(self, *args, callbacks=None, **kwargs):
+        return super().fit(*args, callbacks=[*(callbacks or []), StepCounter()], **kwargs)
+
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            self.next_step = int(self.optimizer.iterations.numpy())
+            self.train_function = dispatching_train_function(self, self.train_step, self.recording_step)
+        return self.train_function
 
     def train_step(self, data):
+        """A step without per-layer statistics: what every unrecorded step runs, in every monitor mode."""
+        x, y = data[0], data[1]
+        variables = self.trainable_variables
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+        reg_loss = self._regularization_loss()
+        applied = tape.gradient(loss, variables)
+        grad_squares = monitor.squared_norms(present(applied, variables))
+        step = self._step()
+        self.optimizer.apply(applied, variables)
+        metric = monitor.batch_metric(y, y_pred, self.task)
+        self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
+        return self._update_trackers(loss, metric, tf.shape(x)[0])
+
+    def recording_step(self, data):
+        """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row."""
         x, y = data[0], data[1]
         n = len(self.layer_slots)
         variables = self.trainable_variables
 
-        # Phase 1: forward pass under the tape, keeping each layer's linear (z) and activated (a) outputs.
+        # Forward pass under the tape, keeping each layer's linear (z) and activated (a) outputs.
         with tf.GradientTape() as tape:
             outputs = self.net(x, training=True)
             y_pred, zs, activations = outputs[0], outputs[1 : n + 1], outputs[n + 1 :]
@@ -113,37 +147,29 @@ class MonitoredModel(keras.Model):
         # of `self.losses`: read them before the update, so reg_loss is the part included in `loss`.
         reg_loss = self._regularization_loss()
 
-        # Phase 2: one backward pass gives the weight gradients and every layer's δ = d loss / d z.
+        # One backward pass gives the weight gradients and every layer's δ = d loss / d z.
         gradients = tape.gradient(loss, [*variables, *zs])
         applied, deltas = gradients[: len(variables)], gradients[len(variables) :]
-        # A variable the loss does not use has no gradient: zero in the statistics; Keras skips it.
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(applied, variables, strict=True)]
+        grads = present(applied, variables)
         grad_squares = monitor.squared_norms(grads)
-        step = tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
-        record = tf.gather(self.buffers.record_mask, step)
+        step = self._step()
+        before = self.layer_stats.kernel_stacks()  # read before the update, to measure the update applied
 
-        # Phase 3: on recorded steps only, keep the kernels as they are before the update (unless the
-        # previous step was recorded: its statistics left them in place).
-        stats = self.layer_stats
-        with only_taken_branch():
-            tf.cond(record & stats.needs_copy(step), lambda: stats.keep_kernels(step), lambda: tf.constant(False))
-
-        # Phase 4: the optimizer applies (and clips) the gradients, exactly as in Model.fit.
+        # The optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(applied, variables)
 
-        # Phase 5: per-step scalars always; per-layer statistics on recorded steps.
         metric = monitor.batch_metric(y, y_pred, self.task)
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
-        with only_taken_branch():  # also for the branches inside the statistics
-            if self.plan.every_step:  # no branch needed when every step is recorded
-                self._record_layers(step, grads, grad_squares, deltas, activations, loss)
-            else:
-                tf.cond(
-                    record,
-                    lambda: self._record_layers(step, grads, grad_squares, deltas, activations, loss),
-                    lambda: tf.constant(False),
-                )
+        with only_taken_branch():  # the statistics' rare branches cost nothing when not taken
+            table = self.layer_stats.compute(before, grads, grad_squares, deltas, activations)
+        self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
+        if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
+            scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
+            self.tensorboard.write(step, grads, deltas, variables, table, scalars)
         return self._update_trackers(loss, metric, tf.shape(x)[0])
+
+    def _step(self):
+        return tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
 
     def test_step(self, data):
         x, y = data[0], data[1]
@@ -193,18 +219,10 @@ class MonitoredModel(keras.Model):
         )
         self.buffers.steps.scatter_nd_update([[step]], [row])
 
-    def _record_layers(self, step, grads, grad_squares, deltas, activations, loss):
-        table = self.layer_stats.compute(step, grads, grad_squares, deltas, activations)
-        self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
-        if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
-            scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
-            self.tensorboard.write(step, grads, deltas, self.trainable_variables, table, scalars)
-        return tf.constant(True)
-
     # -- host side -------------------------------------------------------------------------------
 
     def fetch_steps(self, start: int, stop: int) -> np.ndarray:
         return self.buffers.steps[start:stop].numpy()
 
     def fetch_layers(self) -> np.ndarray:
-        return self.buffers.layers.numpy()
+        return self.buffers.layers[: self.plan.n_recorded].numpy()

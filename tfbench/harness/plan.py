@@ -10,9 +10,20 @@ from tfbench.errors import TfbenchError
 
 MONITOR_MODES = ("none", "standard", "full")
 
-# Per-layer rows per run in `standard` mode: enough for smooth curves and heatmaps, few enough
-# that the monitor costs ≤ 3 % of a step on average.
+# Per-layer rows per run in `standard` mode at most: enough for smooth curves and heatmaps.
 STANDARD_RECORDED_STEPS = 200
+
+# Below this many updates a run is dominated by tracing, and the loop that runs several steps per
+# call costs more to trace than it saves.
+MULTI_STEP_MIN_STEPS = 100
+
+
+def steps_per_execution(steps: int, chunk: int, limit: int = 16) -> int:
+    """Run several train steps per tf.function call (fewer Python round trips): the largest divisor
+    of the chunk up to `limit`, so executions never straddle a validation boundary."""
+    if steps < MULTI_STEP_MIN_STEPS:
+        return 1
+    return max(d for d in range(1, min(chunk, limit) + 1) if chunk % d == 0)
 
 
 @dataclass(frozen=True)
@@ -21,17 +32,25 @@ class RecordPlan:
     recorded: np.ndarray  # sorted step indices that get per-layer statistics
 
     @classmethod
-    def for_mode(cls, steps: int, mode: str) -> RecordPlan:
+    def for_mode(cls, steps: int, mode: str, per_execution: int = 1) -> RecordPlan:
+        """`standard` records only the first step of an execution (`per_execution` updates per call of
+        the train function): the other steps of every execution then run the plain traced step."""
         if mode not in MONITOR_MODES:
             raise TfbenchError(f"monitor mode {mode!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
         if mode == "full":
             recorded = np.arange(steps)
         elif mode == "standard":
-            count = min(STANDARD_RECORDED_STEPS, steps)
-            recorded = np.unique(np.round(np.linspace(0, steps - 1, count)).astype(np.int64))
+            starts = np.arange(0, steps, per_execution)
+            count = min(STANDARD_RECORDED_STEPS, len(starts))
+            recorded = np.unique(starts[np.round(np.linspace(0, len(starts) - 1, count)).astype(np.int64)])
         else:
             recorded = np.array([0])
         return cls(steps=steps, recorded=recorded)
+
+    @classmethod
+    def for_setup(cls, setup, mode: str) -> RecordPlan:
+        """The plan of a harness run of `setup`, aligned with the executions `build_model` gives it."""
+        return cls.for_mode(setup.steps, mode, steps_per_execution(setup.steps, setup.effective_eval_every))
 
     @property
     def n_recorded(self) -> int:

@@ -12,10 +12,10 @@ import tensorflow as tf
 
 from tfbench.data.batches import train_batches
 from tfbench.data.loading import load_data
-from tfbench.harness.build import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.model_cache import ModelCache
+from tfbench.harness.plan import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.harness.tensorboard import TensorBoardWriter
@@ -69,7 +69,7 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     `tensorboard`: a run directory for TensorBoard events of the recorded steps (None: no events)."""
     started = time.perf_counter()
     data = load_data(setup.data)
-    plan = RecordPlan.for_mode(setup.steps, mode)
+    plan = RecordPlan.for_setup(setup, mode)
     model, reused = _model(setup, data, seed, plan, mode, tensorboard)
     built_s = 0.0 if reused else time.perf_counter() - started
     hidden = [model.net.get_layer(slot.name) for slot in model.layer_slots if slot.depth <= setup.depth]

@@ -152,8 +152,9 @@ def _measure(model, probing, x_train, labels, task: str, count: int, batch_size:
             loss = tf.reduce_mean(loss_fn(y, y_pred)) + (tf.add_n(losses) if losses else 0.0)
         gradients = tape.gradient(loss, [*variables, *zs])
         grads = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=False)]
-        stats.keep_kernels(0)  # no update: the applied-update column is meaningless here
-        return stats.compute(0, grads, monitor.squared_norms(grads), gradients[len(variables) :], activations), loss
+        before = stats.kernel_stacks()  # no update: the applied-update column is meaningless here
+        deltas = gradients[len(variables) :]
+        return stats.compute(before, grads, monitor.squared_norms(grads), deltas, activations), loss
 
     saved = [v.numpy() for v in model.non_trainable_variables]  # BatchNormalization's moving statistics
     tables, losses = [], []

@@ -151,7 +151,7 @@ class MonitoredUserModel(MonitoredModel):
             if self.probing.note():
                 warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
             probes = self.probing.probes
-            plan = every_plan(needed, self.every)
+            plan = every_plan(needed, self.every, self.steps_per_execution)
             self.attach_monitor(ProbedForward(self.user_model, probes), probes, [p.shape for p in probes], plan)
             if self.events_dir is not None:
                 self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
@@ -159,14 +159,15 @@ class MonitoredUserModel(MonitoredModel):
             if not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
         elif needed > self.plan.steps:
-            self._grow(every_plan(max(needed, 2 * self.plan.steps), self.every))
+            self._grow(every_plan(max(needed, 2 * self.plan.steps), self.every, self.steps_per_execution))
 
     def _grow(self, plan: RecordPlan) -> None:
         """Larger buffers keep what is recorded (slots are a prefix); the train step is traced again."""
         old, old_steps = self.buffers, self.plan.steps
         self.plan, self.buffers = plan, Buffers(plan, len(self.layer_slots))
         self.buffers.steps[:old_steps].assign(old.steps)
-        self.buffers.layers[: old.layers.shape[0]].assign(old.layers)
+        recorded = old.layers.shape[0] - 1  # without the scratch row
+        self.buffers.layers[:recorded].assign(old.layers[:recorded])
         self.train_function = None
 
     def records(self, suite: str = "model", variant: str | None = None, seed: int = 0):
@@ -183,5 +184,9 @@ class MonitoredUserModel(MonitoredModel):
         return save_run(out, suite, row, steps, layers, monitor=f"every {self.every} steps")
 
 
-def every_plan(steps: int, every: int) -> RecordPlan:
-    return RecordPlan(steps=max(int(steps), 1), recorded=np.arange(0, max(int(steps), 1), every))
+def every_plan(steps: int, every: int, per_execution: int = 1) -> RecordPlan:
+    """Steps 0, every, 2·every, …; with several steps per execution, the first step of each execution
+    that holds one of them (so the others run the plain step, harness/executions.py)."""
+    steps = max(int(steps), 1)
+    wanted = np.arange(0, steps, every)
+    return RecordPlan(steps=steps, recorded=np.unique(wanted // per_execution * per_execution))

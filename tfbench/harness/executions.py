@@ -1,0 +1,97 @@
+"""Which traced function runs each call of `fit`'s train function (one execution: `steps_per_execution`
+updates), decided on the host (docs/design.md §5).
+
+An in-graph condition around the per-layer statistics would cost something on every step, recorded or
+not. Instead the model has two traced steps: the plain one (loss, gradients, update, per-step
+scalars: exactly what `--monitor none` runs on its unrecorded steps) and the recording one (the same
+plus the per-layer statistics). Before each execution the host looks up whether any of its steps is
+recorded and calls one of:
+
+- the plain function: every step plain;
+- the record-first function: the execution's first step recording, the others plain (a plan whose
+  recorded steps all start an execution, as `RecordPlan.for_setup` makes them);
+- the recording function: every step recording (full mode, or a plan not aligned with executions;
+  its unrecorded steps write a scratch row that is never read).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from tfbench.harness.plan import RecordPlan
+
+
+class ExecutionSchedule:
+    """For each step an execution may start at, whether that execution records anything."""
+
+    def __init__(self, plan: RecordPlan, per_execution: int):
+        counts = np.concatenate([[0], np.cumsum(plan.mask)])
+        starts = np.arange(plan.steps)
+        ends = np.minimum(starts + per_execution, plan.steps)
+        self.records_from = counts[ends] - counts[starts] > 0
+        self.first_only = per_execution > 1 and bool(np.all(plan.recorded % per_execution == 0))
+        self.every_step = plan.every_step
+
+    def records(self, step: int) -> bool:
+        return step < len(self.records_from) and bool(self.records_from[step])
+
+
+def dispatching_train_function(model, plain_step, recording_step):
+    """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
+    execution starts at (set by the model at every epoch's start, advanced here)."""
+    per_execution = model.steps_per_execution
+    schedule = ExecutionSchedule(model.plan, per_execution)
+    if schedule.every_step:
+        return execution_function(model, recording_step, recording_step)
+    plain = execution_function(model, plain_step, plain_step)
+    later = plain_step if schedule.first_only else recording_step
+    recording = execution_function(model, recording_step, later)
+
+    def train_function(iterator):
+        step = model.next_step
+        model.next_step = step + per_execution
+        return (recording if schedule.records(step) else plain)(iterator)
+
+    return train_function
+
+
+def execution_function(model, first_step, later_step):
+    """(iterator) -> logs: `first_step` on the next batch, then `later_step` on up to
+    steps_per_execution - 1 more, stopping early where the data ends. The same loop for every kind of
+    execution, so a plain step costs the same in every mode (Keras' own loop, which wraps each step
+    in two conditionals, is slower than this one for small models)."""
+    count = model.steps_per_execution
+    run = model.distribute_strategy.run
+    first_one = tf.function(lambda data: run(first_step, args=(data,)), reduce_retracing=True)
+    later_one = first_one if later_step is first_step else tf.function(
+        lambda data: run(later_step, args=(data,)), reduce_retracing=True
+    )
+
+    @tf.function(reduce_retracing=True)
+    @tf.autograph.experimental.do_not_convert
+    def on_dataset(iterator):
+        outputs = first_one(iterator.get_next())
+        if count == 1:
+            return outputs
+
+        def more(i, outputs, upcoming):
+            return tf.logical_and(i < count, upcoming.has_value())
+
+        def step(i, outputs, upcoming):
+            outputs = later_one(upcoming.get_value())
+            # Fetch the next batch only if this execution will use it: the iterator is shared.
+            upcoming = tf.cond(i + 1 < count, iterator.get_next_as_optional, lambda: upcoming)
+            return i + 1, outputs, upcoming
+
+        _, outputs, _ = tf.while_loop(more, step, [tf.constant(1), outputs, iterator.get_next_as_optional()])
+        return outputs
+
+    def execution(iterator):
+        if isinstance(iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)):
+            return on_dataset(iterator)
+        for index, data in zip(range(count), iterator, strict=False):  # a Python iterator (PyDataset)
+            outputs = (first_one if index == 0 else later_one)(data)
+        return outputs
+
+    return execution
