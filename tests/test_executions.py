@@ -12,9 +12,8 @@ import pytest
 from harness_reference import BASE, SEED
 
 from tfbench.data.batches import train_batches
-from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
-from tfbench.harness.executions import ExecutionSchedule
+from tfbench.harness.executions import ExecutionSchedule, ExecutionTimes
 from tfbench.harness.plan import RecordPlan, steps_per_execution
 from tfbench.harness.record_tables import layers_table
 from tfbench.harness.train import train_run
@@ -27,11 +26,12 @@ MEASURES = ["kernel_grad_norm", "bias_grad_norm", "act_grad_norm", "kernel_norm"
 def test_standard_records_only_execution_starts_when_an_execution_holds_several_steps():
     per_execution = steps_per_execution(LONG.steps, LONG.effective_eval_every)
     assert per_execution == 10
-    plan = RecordPlan.for_setup(LONG, "standard")
-    np.testing.assert_array_equal(plan.recorded, np.arange(0, 120, 10))
+    plan = RecordPlan.for_setup(LONG, "standard")  # every other one of 12 executions, first and last
+    np.testing.assert_array_equal(plan.recorded, [0, 20, 40, 70, 90, 110])
     np.testing.assert_array_equal(RecordPlan.for_mode(30, "standard", per_execution=1).recorded, np.arange(30))
     long = RecordPlan.for_mode(6000, "standard", per_execution=10)
     assert len(long.recorded) == 200 and long.recorded[-1] == 5990 and np.all(long.recorded % 10 == 0)
+    assert len(RecordPlan.for_mode(600, "standard", per_execution=15).recorded) == 20
 
 
 def test_schedule_marks_the_executions_that_hold_a_recorded_step():
@@ -59,7 +59,7 @@ def test_every_mode_trains_the_same_weights_step_for_step(by_mode):
 
 def test_standard_rows_are_full_rows_at_the_same_steps(by_mode):
     standard, full = by_mode["standard"].layers_table, by_mode["full"].layers_table
-    assert sorted(standard["step"].unique()) == list(range(0, 120, 10))
+    assert sorted(standard["step"].unique()) == [0, 20, 40, 70, 90, 110]
     expected = full[full["step"].isin(standard["step"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(standard[["step", "layer", *MEASURES]], expected[["step", "layer", *MEASURES]],
                                   rtol=1e-5)  # fmt: skip
@@ -79,3 +79,21 @@ def test_a_plan_not_aligned_with_executions_still_records_its_steps(digits):
         rows[name] = table[table["step"].isin([5, 37])].reset_index(drop=True)[["step", "layer", *MEASURES]]
     assert sorted(rows["unaligned"]["step"].unique()) == [5, 37]
     pd.testing.assert_frame_equal(rows["unaligned"], rows["full"], rtol=1e-5)
+
+
+def test_execution_times_give_the_monitor_cost_against_the_runs_own_plain_executions():
+    times = ExecutionTimes()
+    for kind, seconds in [("plain", 9.0), ("recording", 9.0), ("plain", 1.0), ("plain", 1.2), ("plain", 1.1),
+                          ("recording", 1.5), ("recording", 1.3)]:  # fmt: skip
+        times.add(kind, seconds)  # the first call of each kind traces: left out
+    assert times.step_seconds() == pytest.approx(1.0 + 1.2 + 1.1 + 1.5 + 1.3)
+    assert times.monitor_seconds() == pytest.approx((1.5 - 1.1) + (1.3 - 1.1))
+    times.clear()
+    times.add("recording", 2.0)  # a reused model: nothing to trace, but no plain execution to compare
+    assert times.step_seconds() == 2.0 and np.isnan(times.monitor_seconds())
+
+
+def test_runs_record_step_and_monitor_seconds(by_mode):
+    standard, full = by_mode["standard"], by_mode["full"]
+    assert 0 < standard.step_s < standard.wall_s and np.isfinite(standard.monitor_s)
+    assert 0 < full.step_s < full.wall_s and np.isnan(full.monitor_s)  # nothing unrecorded to compare with

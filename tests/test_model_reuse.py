@@ -14,10 +14,11 @@ import pytest
 import tfbench
 from tfbench.harness import train
 from tfbench.harness.model_cache import ModelCache
+from tfbench.records.schema import TIMING_COLUMNS
 from tfbench.spec.canonical import graph_key
 from tfbench.spec.setup import Setup
 
-TIMING = ["wall_s", "steps_per_s", "setup_s"]
+TIMING = list(TIMING_COLUMNS)
 
 SUITES = """
     from tfbench import Setup, Suite

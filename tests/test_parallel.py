@@ -1,7 +1,7 @@
 """Runs in parallel (--workers, --executor ray) record exactly what a serial run records, and a
 worker process that dies costs one failed row, not the run. Every test drives the real CLI.
 
-Only the timing columns (wall_s, steps_per_s, setup_s) may differ between runs: they measure the machine.
+Only the timing columns (records.schema.TIMING_COLUMNS) may differ between runs: they measure the machine.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tfbench.records.schema import TIMING_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
-TIMING = ["wall_s", "steps_per_s", "setup_s"]
+TIMING = list(TIMING_COLUMNS)
 
 # A CNN: its convolution gradients are the kernels whose sums depend on the thread count.
 SUITE_FILE = """

@@ -1,6 +1,6 @@
 """A run killed with SIGKILL mid-way, then resumed, ends with the records of an uninterrupted run.
 
-Only the timing columns (wall_s, steps_per_s, setup_s) may differ: they measure the machine, not the model.
+Only the timing columns (records.schema.TIMING_COLUMNS) may differ: they measure the machine, not the model.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tfbench.records.schema import TIMING_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
-TIMING = ["wall_s", "steps_per_s", "setup_s"]
+TIMING = list(TIMING_COLUMNS)
 
 SUITE_FILE = textwrap.dedent(
     """

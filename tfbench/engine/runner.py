@@ -222,6 +222,7 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
         metric_name=result.metric_name, final_loss=result.final_loss, final_metric=result.final_metric,
         best_metric=result.best_metric, log10_grad_ratio=kernel_ratio, log10_delta_ratio=delta_ratio,
         wall_s=result.wall_s, steps_per_s=result.steps_per_s, setup_s=result.setup_s,
+        step_s=result.step_s, monitor_s=result.monitor_s,
     )  # fmt: skip
     keys = {"suite": suite.name, "variant": variant.label, "seed": seed}
     timesteps = None if result.timesteps_table is None else result.timesteps_table.assign(**keys)

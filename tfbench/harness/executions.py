@@ -16,6 +16,8 @@ recorded and calls one of:
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import tensorflow as tf
 
@@ -39,14 +41,15 @@ class ExecutionSchedule:
 
 def dispatching_train_function(model, plain_step, recording_step):
     """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
-    execution starts at (set by the model at every epoch's start, advanced here)."""
+    execution starts at (set by the model at every epoch's start, advanced here); each execution's
+    time goes to `model.execution_times`."""
     per_execution = model.steps_per_execution
     schedule = ExecutionSchedule(model.plan, per_execution)
     if schedule.every_step:
-        return execution_function(model, recording_step, recording_step)
-    plain = execution_function(model, plain_step, plain_step)
+        return timed(model, "recording", execution_function(model, recording_step, recording_step))
+    plain = timed(model, "plain", execution_function(model, plain_step, plain_step))
     later = plain_step if schedule.first_only else recording_step
-    recording = execution_function(model, recording_step, later)
+    recording = timed(model, "recording", execution_function(model, recording_step, later))
 
     def train_function(iterator):
         step = model.next_step
@@ -54,6 +57,46 @@ def dispatching_train_function(model, plain_step, recording_step):
         return (recording if schedule.records(step) else plain)(iterator)
 
     return train_function
+
+
+def timed(model, kind: str, execution):
+    def train_function(iterator):
+        started = time.perf_counter()
+        logs = execution(iterator)
+        model.execution_times.add(kind, time.perf_counter() - started)
+        return logs
+
+    return train_function
+
+
+class ExecutionTimes:
+    """Seconds each kind of execution took, in the order they ran (a call returns when its steps are
+    done: TensorFlow runs functions synchronously on the host). The first call of each kind is left out:
+    it traces (which `setup_s` counts), and later runs of a reused model never see it."""
+
+    def __init__(self):
+        self.seconds: dict[str, list[float]] = {"plain": [], "recording": []}
+        self.traced: set[str] = set()
+
+    def add(self, kind: str, seconds: float) -> None:
+        if kind in self.traced:
+            self.seconds[kind].append(seconds)
+        self.traced.add(kind)
+
+    def clear(self) -> None:
+        """Start a new run's account; what was traced stays traced."""
+        self.seconds = {"plain": [], "recording": []}
+
+    def step_seconds(self) -> float:
+        return float(sum(map(sum, self.seconds.values())))
+
+    def monitor_seconds(self) -> float:
+        """What the per-layer statistics added to this run's steps: each timed recording execution's
+        excess over the median plain one of the same run; NaN without both kinds to compare."""
+        plain, recording = self.seconds["plain"], self.seconds["recording"]
+        if not plain or not recording:
+            return float("nan")
+        return float(np.sum(np.asarray(recording) - np.median(plain)))
 
 
 def execution_function(model, first_step, later_step):

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfbench.harness import monitor
 from tfbench.harness.branches import only_taken_branch
-from tfbench.harness.executions import dispatching_train_function
+from tfbench.harness.executions import ExecutionTimes, dispatching_train_function
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
@@ -91,6 +91,7 @@ class MonitoredModel(keras.Model):
         self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, activation_shapes)
         self.tensorboard = None  # a harness.tensorboard.TensorBoardWriter when events are asked for
         self._validate_batch = None
+        self.execution_times = ExecutionTimes()
 
     @property
     def metrics(self):
@@ -105,6 +106,7 @@ class MonitoredModel(keras.Model):
         self.buffers.layers.assign(tf.fill(self.buffers.layers.shape, float("nan")))
         for tracker in self.metrics:
             tracker.reset_state()
+        self.execution_times.clear()
         self.stop_training = False
 
     def fit(self, *args, callbacks=None, **kwargs):
@@ -113,6 +115,7 @@ class MonitoredModel(keras.Model):
     def make_train_function(self, force=False):
         if self.train_function is None or force:
             self.next_step = int(self.optimizer.iterations.numpy())
+            self.execution_times = ExecutionTimes()
             self.train_function = dispatching_train_function(self, self.train_step, self.recording_step)
         return self.train_function
 

@@ -33,15 +33,17 @@ class RecordPlan:
 
     @classmethod
     def for_mode(cls, steps: int, mode: str, per_execution: int = 1) -> RecordPlan:
-        """`standard` records only the first step of an execution (`per_execution` updates per call of
-        the train function): the other steps of every execution then run the plain traced step."""
+        """With `per_execution` > 1 updates per call of the train function, `standard` records the first
+        step of every other execution: the other steps run the plain traced step, and the unrecorded
+        executions are what the run measures the monitor's cost against (`monitor_s`)."""
         if mode not in MONITOR_MODES:
             raise TfbenchError(f"monitor mode {mode!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
         if mode == "full":
             recorded = np.arange(steps)
         elif mode == "standard":
             starts = np.arange(0, steps, per_execution)
-            count = min(STANDARD_RECORDED_STEPS, len(starts))
+            share = len(starts) if per_execution == 1 else -(-len(starts) // 2)
+            count = min(STANDARD_RECORDED_STEPS, share)
             recorded = np.unique(starts[np.round(np.linspace(0, len(starts) - 1, count)).astype(np.int64)])
         else:
             recorded = np.array([0])

@@ -61,6 +61,8 @@ class RunResult:
     # rnn models: step, timestep, input_grad_norm at step 0 and (unless diverged) step = steps
     timesteps_table: pd.DataFrame | None = None
     setup_s: float = 0.0  # building and tracing; 0 when the run reused a traced model
+    step_s: float = float("nan")  # in the train function's executions, their first (tracing) calls aside
+    monitor_s: float = float("nan")  # of step_s, what the per-layer statistics added (NaN: not measurable)
 
 
 def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, tensorboard=None) -> RunResult:
@@ -114,6 +116,8 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
         wall_s=time.perf_counter() - started,
         setup_s=0.0 if reused else built_s + recorder.first_call_overhead(),
         steps_per_s=recorder.steps_per_second(),
+        step_s=model.execution_times.step_seconds(),
+        monitor_s=model.execution_times.monitor_seconds(),
         timesteps_table=pd.concat(timesteps, ignore_index=True) if timesteps else None,
     )
 

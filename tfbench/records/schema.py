@@ -29,8 +29,11 @@ RUN_COLUMNS = (
     "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps",
     "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
     "wall_s", "steps_per_s", "setup_hash", "error",
-    "setup_s",  # appended after schema 1 was first written: readers tolerate its absence
+    # appended after schema 1 was first written: readers tolerate their absence
+    "setup_s", "step_s", "monitor_s",
 )  # fmt: skip
+# What the machine measured rather than the model computed: differs between two runs of one setup.
+TIMING_COLUMNS = ("wall_s", "steps_per_s", "setup_s", "step_s", "monitor_s")
 # Labels, levels and hashes stay text: "1e-3" or "007" must not come back as numbers.
 RUN_TEXT_DTYPES = {name: str for name in (
     "suite", "factor", "variant", "level", "status", "verdict", "verdict_end", "metric_name", "setup_hash", "error",

@@ -20,6 +20,7 @@ import pandas as pd
 from tfbench.records import store as records
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import plots, tables, theory_overlay
+from tfbench.report.time_account import monitor_line, time_line
 
 
 def number(value, digits: int = 3) -> str:
@@ -94,18 +95,6 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     return rows
 
 
-def monitor_cost(manifest: dict) -> str:
-    """What the run recorded, and where its cost is measured (a run does not time itself twice)."""
-    mode = manifest.get("monitor", "standard")
-    calibration = manifest.get("calibration") or {}
-    speed = calibration.get("reference_steps_per_s")
-    machine = f"; this machine's reference speed: {speed:.0f} steps/s" if isinstance(speed, (int, float)) else ""
-    return (
-        f"per-layer statistics in '{mode}' mode{machine}. What each mode costs against '--monitor none' "
-        "and plain model.fit is measured by: pytest tests/bench --benchmark-only"
-    )
-
-
 def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
     """Everything for one suite, from its folder alone: the unit of work of a report worker."""
     suite_records = records.read_suite(out / name)
@@ -136,11 +125,10 @@ def write_report(out) -> Path:
     manifest = records.read_manifest(out)
     common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
     cards = _render_all(out, names, manifest, common)
-    page = (
-        environment()
-        .get_template("index.html")
-        .render(**common, root="", cards=cards, manifest=manifest, monitor_cost=monitor_cost(manifest))
-    )
+    runs = pd.concat([records.read_runs(out / name) for name in names], ignore_index=True)
+    account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
+    page = environment().get_template("index.html").render(**common, root="", cards=cards, manifest=manifest,
+                                                           account=account)  # fmt: skip
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return index
