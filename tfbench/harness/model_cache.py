@@ -11,8 +11,10 @@ is what costs: the traced train, validation and input-gradient functions (docs/d
 from __future__ import annotations
 
 import collections
+import contextlib
 
 import keras
+import tensorflow as tf
 
 from tfbench.harness.build import build_model, make_optimizer
 from tfbench.harness.model import MonitoredModel
@@ -41,16 +43,32 @@ class ModelCache:
             # Keras names unnamed layers from a per-process counter: a fresh session gives a user's
             # model the same layer names in every run, serial or in a worker, so the records match.
             keras.backend.clear_session()
-        keras.utils.set_random_seed(seed)  # anything a user's model leaves unseeded still repeats
         if reused:
+            with tensorflow_seed_kept():
+                keras.utils.set_random_seed(seed)  # Python's, NumPy's and Keras' global seeds
             reset(model, setup, data, seed)
         else:
+            keras.utils.set_random_seed(seed)  # anything a model leaves unseeded still repeats
             model = build_model(setup, data, seed, plan)
         if key is not None:
             self.models[key] = model
             while len(self.models) > self.size:
                 self.models.popitem(last=False)
         return model, reused
+
+
+@contextlib.contextmanager
+def tensorflow_seed_kept():
+    """Leave TensorFlow's global seed alone: setting it clears every instantiated function, and each
+    traced function of every cached model then takes about 0.15 s to instantiate again on its next
+    call. The models cached here are tfbench's own, whose random draws are Keras' seeded, stateless
+    ones (docs/design.md §4): TensorFlow's global seed reaches none of them."""
+    saved = tf.random.set_seed
+    tf.random.set_seed = lambda seed: None
+    try:
+        yield
+    finally:
+        tf.random.set_seed = saved
 
 
 def reset(model: MonitoredModel, setup, data, seed: int) -> None:
