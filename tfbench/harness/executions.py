@@ -42,14 +42,16 @@ class ExecutionSchedule:
 def dispatching_train_function(model, plain_step, recording_step):
     """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
     execution starts at (set by the model at every epoch's start, advanced here); each execution's
-    time goes to `model.execution_times`."""
+    time goes to `model.execution_times`. Each step is traced once, whichever executions call it."""
     per_execution = model.steps_per_execution
     schedule = ExecutionSchedule(model.plan, per_execution)
+    recording_one = one_step_function(model, recording_step)
     if schedule.every_step:
-        return timed(model, "recording", execution_function(model, recording_step, recording_step))
-    plain = timed(model, "plain", execution_function(model, plain_step, plain_step))
-    later = plain_step if schedule.first_only else recording_step
-    recording = timed(model, "recording", execution_function(model, recording_step, later))
+        return timed(model, "recording", execution_function(model, recording_one, recording_one))
+    plain_one = one_step_function(model, plain_step)
+    plain = timed(model, "plain", execution_function(model, plain_one, plain_one))
+    later = plain_one if schedule.first_only else recording_one
+    recording = timed(model, "recording", execution_function(model, recording_one, later))
 
     def train_function(iterator):
         step = model.next_step
@@ -57,6 +59,11 @@ def dispatching_train_function(model, plain_step, recording_step):
         return (recording if schedule.records(step) else plain)(iterator)
 
     return train_function
+
+
+def one_step_function(model, step):
+    run = model.distribute_strategy.run
+    return tf.function(lambda data: run(step, args=(data,)), reduce_retracing=True)
 
 
 def timed(model, kind: str, execution):
@@ -99,17 +106,12 @@ class ExecutionTimes:
         return float(np.sum(np.asarray(recording) - np.median(plain)))
 
 
-def execution_function(model, first_step, later_step):
-    """(iterator) -> logs: `first_step` on the next batch, then `later_step` on up to
+def execution_function(model, first_one, later_one):
+    """(iterator) -> logs: `first_one` (a traced step) on the next batch, then `later_one` on up to
     steps_per_execution - 1 more, stopping early where the data ends. The same loop for every kind of
     execution, so a plain step costs the same in every mode (Keras' own loop, which wraps each step
     in two conditionals, is slower than this one for small models)."""
     count = model.steps_per_execution
-    run = model.distribute_strategy.run
-    first_one = tf.function(lambda data: run(first_step, args=(data,)), reduce_retracing=True)
-    later_one = first_one if later_step is first_step else tf.function(
-        lambda data: run(later_step, args=(data,)), reduce_retracing=True
-    )
 
     @tf.function(reduce_retracing=True)
     @tf.autograph.experimental.do_not_convert
