@@ -11,5 +11,5 @@ STEPS = [
 ]  # fmt: skip
 LAYERS = [
     "suite", "variant", "seed", "step", "layer", "depth", "kernel_grad_norm", "bias_grad_norm", "act_grad_norm",
-    "kernel_norm", "update_ratio", "grad_max_abs", "nonfinite", "dead_fraction", "saturated_fraction",
+    "kernel_norm", "update_ratio", "grad_max_abs", "nonfinite", "dead_fraction", "saturated_fraction", "weight",
 ]  # fmt: skip

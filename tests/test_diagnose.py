@@ -102,7 +102,11 @@ def test_diagnose_leaves_the_weights_and_moving_statistics_alone(saved):
     result = tfbench.diagnose(model, str(folder / "digits.npz"), batches=2, batch_size=BATCH)
     for old, new in zip(before, model.variables, strict=True):
         np.testing.assert_array_equal(old, new.numpy())
-    assert "batch_normalization (no kernel)" in result.skipped
+    assert result.skipped == ""  # every layer that owns trainable weights has a row
+    norm = result.layers.set_index("layer").loc["batch_normalization"]
+    assert norm["weight"] == "gamma" and norm["kernel_grad_norm"] > 0 and norm["bias_grad_norm"] > 0
+    assert np.isnan(norm["act_grad_norm"]) and norm["verdict"] == ""  # no pre-activation, not judged
+    assert list(result.layers["depth"]) == [1, 2, 3]
 
 
 def test_diagnose_command_prints_the_table_and_writes_the_page(saved, tmp_path, capsys):

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from tfbench.records.kernel_rows import kernel_rows
+
 # Gradients that shrink or grow by more than two orders of magnitude between the last hidden layer
 # and the first leave the first layers learning 100x slower or faster than the last under one
 # learning rate: beyond that no single step size suits every layer.
@@ -63,9 +65,10 @@ def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False) -> t
 def gradient_ratios(layers_at_step) -> tuple[float, float]:
     """(log10 kernel, log10 δ) gradient ratio between depth 1 and the last hidden layer at one step.
 
-    `layers_at_step` holds one row per layer with columns depth, kernel_grad_norm, act_grad_norm.
+    `layers_at_step` holds one row per layer with columns depth, kernel_grad_norm, act_grad_norm
+    (and `weight`: only the layers with a kernel count, records/kernel_rows.py).
     """
-    by_depth = layers_at_step.set_index("depth").sort_index()
+    by_depth = kernel_rows(layers_at_step).set_index("depth").sort_index()
     first = by_depth.index.min()
     last_hidden = max(first, by_depth.index.max() - 1)  # the output layer is depth + 1
     return (

@@ -25,6 +25,8 @@ class LayerSlots:
     kernel_indices: tuple[int, ...]
     bias_indices: tuple[int, ...]
     bounds: tuple[float, float] | None
+    measured: bool = True  # has a pre-activation: δ, dead and saturated fractions are measured
+    weight: str = "kernel"  # the main weight's name (layers.parquet `weight`)
 
 
 def membership(groups: list[list[int]], size: int) -> tf.Tensor:
@@ -94,10 +96,17 @@ class LayerStats:
             start += len(s.kernel_indices)
         self.copies_of_layer = membership(self.positions, len(self.kernel_indices))
         self.has_bias = tf.constant([bool(s.bias_indices) for s in slots])
-        self.activations = ShapeGroups(activation_shapes)
-        bounded = [s.bounds is not None for s in slots]
+        # δ and activation columns are computed for the layers with a pre-activation only, then
+        # spread over all rows with NaN for the others (BatchNormalization, Embedding, ...).
+        measured = [s for s in slots if s.measured]
+        self.activations = ShapeGroups(activation_shapes) if measured else None
+        spread = np.cumsum([s.measured for s in slots]) - 1
+        self.spread = None if len(measured) == len(slots) else tf.constant(
+            np.where([s.measured for s in slots], spread, len(measured)).astype(np.int32)
+        )
+        bounded = [s.bounds is not None for s in measured]
         self.bounded = tf.constant(bounded) if any(bounded) else None
-        low_high = np.array([s.bounds or (np.nan, np.nan) for s in slots], np.float32)
+        low_high = np.array([s.bounds or (np.nan, np.nan) for s in measured] or [(np.nan, np.nan)], np.float32)
         self.low, self.high = low_high[:, 0], low_high[:, 1]
 
     def kernel_stacks(self) -> list[tf.Tensor]:
@@ -127,11 +136,20 @@ class LayerStats:
         }
         return tf.stack([columns[name] for name in monitor.LAYER_MEASURES], axis=1)
 
+    def _spread(self, values) -> tf.Tensor:
+        """[measured layers] -> [all layers], NaN where a layer has no pre-activation."""
+        if self.spread is None:
+            return values
+        return tf.gather(tf.concat([values, [monitor.NAN]], axis=0), self.spread)
+
     def _delta_norms(self, deltas) -> tf.Tensor:
+        if not deltas:
+            return tf.fill([len(self.slots)], monitor.NAN)
         if any(d is None for d in deltas):  # a layer the loss does not depend on: no δ to measure
-            return tf.stack([monitor.l2_norm(d) if d is not None else tf.constant(monitor.NAN) for d in deltas])
+            values = tf.stack([monitor.l2_norm(d) if d is not None else tf.constant(monitor.NAN) for d in deltas])
+            return self._spread(values)
         groups = ShapeGroups([tuple(d.shape) for d in deltas])
-        return tf.sqrt(groups.reduce(groups.stack(deltas), sum_of_squares))
+        return self._spread(tf.sqrt(groups.reduce(groups.stack(deltas), sum_of_squares)))
 
     def _per_layer_max(self, per_kernel) -> tf.Tensor:
         if len(self.kernel_indices) == len(self.slots):  # one kernel per layer: already per layer
@@ -149,13 +167,16 @@ class LayerStats:
         return tf.cond(all_finite, lambda: tf.zeros([len(self.slots)]), count)
 
     def _activation_columns(self, activations) -> dict:
+        nan = tf.fill([len(self.slots)], monitor.NAN)
+        if self.activations is None:
+            return {"dead_fraction": nan, "saturated_fraction": nan}
         stacks = self.activations.stack(activations)
-        columns = {"dead_fraction": self.activations.reduce(stacks, dead_fraction)}
+        columns = {"dead_fraction": self._spread(self.activations.reduce(stacks, dead_fraction))}
         if self.bounded is None:
-            columns["saturated_fraction"] = tf.fill([len(self.slots)], monitor.NAN)
+            columns["saturated_fraction"] = nan
         else:
             values = self.activations.reduce(stacks, self._saturated_fraction)
-            columns["saturated_fraction"] = tf.where(self.bounded, values, monitor.NAN)
+            columns["saturated_fraction"] = self._spread(tf.where(self.bounded, values, monitor.NAN))
         return columns
 
     def _saturated_fraction(self, stack, members) -> tf.Tensor:

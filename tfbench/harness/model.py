@@ -18,6 +18,7 @@ from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
 from tfbench.models.network import Network
+from tfbench.models.probed import own_weights
 from tfbench.records.schema import METRIC_FOR_TASK
 
 
@@ -36,8 +37,12 @@ class Buffers:
 
 
 def present(gradients, variables) -> list:
-    """A variable the loss does not use has no gradient: zero in the statistics; Keras skips it."""
-    return [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=True)]
+    """Gradients as dense tensors for the statistics. A variable the loss does not use has no
+    gradient: zero here (Keras skips it); an Embedding's sparse gradient is densified, so rows looked
+    up twice add up as they do in the update."""
+    return [
+        tf.zeros_like(v) if g is None else tf.convert_to_tensor(g) for g, v in zip(gradients, variables, strict=True)
+    ]
 
 
 class StepCounter(keras.callbacks.Callback):
@@ -48,16 +53,23 @@ class StepCounter(keras.callbacks.Callback):
         self.model.next_step = int(self.model.optimizer.iterations.numpy())
 
 
+def is_bias(variable) -> bool:
+    name = variable.path.rsplit("/", 1)[-1]
+    return "bias" in name or name == "beta"
+
+
 def locate_layers(probes, variables) -> list[LayerSlots]:
-    """Where each probed layer's kernels and biases sit in `variables`, and its saturation bounds."""
+    """Where each probed layer's weights sit in `variables` — its main weights (kernel, depthwise
+    kernel, embeddings, gamma, alpha, ...) and its biases (bias, beta) — and its saturation bounds."""
     index = {id(v): i for i, v in enumerate(variables)}
     slots = []
     for probe in probes:
-        weights = probe.layer.trainable_weights
-        kernels = tuple(index[id(v)] for v in weights if "kernel" in v.path.rsplit("/", 1)[-1])
-        biases = tuple(index[id(v)] for v in weights if "bias" in v.path.rsplit("/", 1)[-1])
+        weights = [v for v in own_weights(probe.layer) if id(v) in index]
+        kernels = tuple(index[id(v)] for v in weights if not is_bias(v))
+        biases = tuple(index[id(v)] for v in weights if is_bias(v))
         bounds = BOUNDED_ACTIVATIONS.get(probe.activation) if probe.activation else None
-        slots.append(LayerSlots(probe.depth, probe.layer.name, kernels, biases, bounds))
+        main = variables[(kernels or biases)[0]].path.rsplit("/", 1)[-1] if kernels or biases else ""
+        slots.append(LayerSlots(probe.depth, probe.layer.name, kernels, biases, bounds, probe.measured, main))
     return slots
 
 
@@ -67,11 +79,12 @@ class MonitoredModel(keras.Model):
     def __init__(self, network: Network, plan: RecordPlan, task: str, **kwargs):
         super().__init__(**kwargs)
         probes = network.probes
+        measured = [p for p in probes if p.measured]
         net = keras.Model(
-            network.inputs, [network.outputs, *[p.z for p in probes], *[p.a for p in probes]], name="network"
+            network.inputs, [network.outputs, *[p.z for p in measured], *[p.a for p in measured]], name="network"
         )
         self.track(task)
-        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in probes], plan)
+        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in measured], plan)
         self.built = True
 
     def track(self, task: str) -> None:
@@ -83,7 +96,8 @@ class MonitoredModel(keras.Model):
         self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
 
     def attach_monitor(self, net, probes, activation_shapes: list[tuple], plan: RecordPlan) -> None:
-        """Monitor `net`, a callable (inputs, training) -> [outputs, *z, *a] over `probes` in forward order."""
+        """Monitor `net`, a callable (inputs, training) -> [outputs, *z, *a] over the `probes` that have a
+        pre-activation, in forward order; `activation_shapes` are theirs."""
         self.net = net
         self.plan = plan
         self.layer_slots = locate_layers(probes, self.trainable_variables)
@@ -138,7 +152,7 @@ class MonitoredModel(keras.Model):
     def recording_step(self, data):
         """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row."""
         x, y = data[0], data[1]
-        n = len(self.layer_slots)
+        n = sum(slot.measured for slot in self.layer_slots)
         variables = self.trainable_variables
 
         # Forward pass under the tape, keeping each layer's linear (z) and activated (a) outputs.

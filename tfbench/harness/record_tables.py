@@ -29,4 +29,5 @@ def layers_table(model, plan: RecordPlan, last: int) -> pd.DataFrame:
     table.insert(0, "depth", np.tile([s.depth for s in model.layer_slots], len(steps)).astype(np.int64))
     table.insert(0, "layer", np.tile([s.name for s in model.layer_slots], len(steps)))
     table.insert(0, "step", np.repeat(steps, n_layers).astype(np.int64))
+    table["weight"] = np.tile([s.weight for s in model.layer_slots], len(steps))
     return table

@@ -64,10 +64,12 @@ class TensorBoardWriter:
     def write(self, step, grads, deltas, variables, table, scalars: dict) -> None:
         """Summary ops for one recorded step: histograms of the gradient the optimizer receives, of
         δ = d loss / d z and of the weights after the update; every per-layer column; step scalars."""
+        deltas = iter(deltas)  # one per layer with a pre-activation, in order
         with self.writer.as_default(step=tf.cast(step, tf.int64)):
-            for row, (slot, delta) in enumerate(zip(self.layer_slots, deltas, strict=True)):
+            for row, slot in enumerate(self.layer_slots):
+                delta = next(deltas) if slot.measured else None
                 for number, index in enumerate(slot.kernel_indices):
-                    suffix = f"_{number}" if number else ""  # recurrent layers have two kernels
+                    suffix = f"_{number}" if number else ""  # recurrent and separable layers have two
                     histogram(f"gradients/{slot.name}{suffix}", grads[index])
                     histogram(f"weights/{slot.name}{suffix}", variables[index])
                 if delta is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from tfbench.errors import TfbenchError
-from tfbench.models.network import Network, Probe
+from tfbench.models.network import Network, Probe, with_every_weight
 from tfbench.spec.families import family_of
 
 
@@ -16,12 +16,13 @@ def build_network(setup, data, seed: int) -> Network:
     """Build the Setup's model family for `data`, every initializer seeded per depth (docs/design.md §4)."""
     family = family_of(setup)
     if family is None:
-        return from_user_model(setup.model(setup))
-    return importlib.import_module(family.builder).build(setup, data, seed)
+        return with_every_weight(from_user_model(setup.model(setup)))
+    return with_every_weight(importlib.import_module(family.builder).build(setup, data, seed))
 
 
 def from_user_model(model: Any) -> Network:
-    """Probes for a user's functional or Sequential model: every layer that owns a kernel.
+    """Probes for a user's functional or Sequential model: every layer that owns a kernel (the
+    others that own trainable weights are added by `with_every_weight`).
 
     Without knowledge of the layer internals, z and a are both the layer's output.
     """

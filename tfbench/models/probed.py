@@ -20,12 +20,18 @@ from tfbench.errors import TfbenchError
 
 @dataclass
 class LayerProbe:
-    """One watched layer. `depth` numbers every layer with a kernel in forward order (docs/design.md §5)."""
+    """One watched layer. `depth` numbers every watched layer in forward order (docs/design.md §5).
+    `shape` is None for a layer without a pre-activation (BatchNormalization, Embedding, ...): its
+    δ, dead and saturated columns are NaN."""
 
     layer: keras.layers.Layer
     depth: int
     activation: str | None  # the activation's name where saturation means something, else None
-    shape: tuple = ()  # static shape of the activated output, batch axis None
+    shape: tuple | None = ()  # static shape of the activated output, batch axis None
+
+    @property
+    def measured(self) -> bool:
+        return self.shape is not None
 
 
 @dataclass
@@ -43,24 +49,35 @@ class Probing:
         return "not monitored: " + "; ".join(f"{name} ({why})" for name, why in self.skipped.items())
 
 
-def has_kernel(layer) -> bool:
-    return any("kernel" in v.path.rsplit("/", 1)[-1] for v in layer.trainable_weights)
+def has_preactivation(layer) -> bool:
+    """Layers whose output is a linear map followed by their own activation (Dense, Conv*,
+    EinsumDense, ...) and recurrent layers: their output has a δ that means something."""
+    return isinstance(layer, keras.layers.RNN) or hasattr(layer, "activation")
+
+
+def own_weights(layer) -> list:
+    """The trainable weights a layer owns itself, not through a nested layer. A recurrent layer owns
+    its cell's: the cell runs inside a loop whose tensors cannot leave it."""
+    if isinstance(layer, keras.layers.RNN):
+        return list(layer.trainable_weights)
+    nested = {id(v) for sub in layer._flatten_layers(include_self=False) for v in sub.trainable_weights}
+    return [v for v in layer.trainable_weights if id(v) not in nested]
 
 
 def candidate_layers(model) -> tuple[list, dict[str, str]]:
-    """Layers that own a kernel, searched through nested models but not into recurrent layers
-    (their cell runs inside a loop, whose tensors cannot leave it); and layers with trainable
-    weights but no kernel, which are skipped."""
+    """Every layer that owns trainable weights, searched through nested layers and models (the
+    projections inside MultiHeadAttention get their own rows), but not into recurrent layers; and
+    frozen layers (`trainable=False`) that hold weights, which are skipped. Layers whose weights are
+    never trainable (Normalization's mean and variance) are neither."""
     found, skipped = [], {}
 
     def visit(layer):
         for sub in layer._flatten_layers(include_self=False, recursive=False):
-            leaf = isinstance(sub, keras.layers.RNN) or not list(sub._flatten_layers(include_self=False))
-            if leaf and has_kernel(sub):
+            if own_weights(sub):
                 found.append(sub)
-            elif leaf and sub.trainable_weights:
-                skipped[sub.name] = "no kernel"
-            elif not leaf:
+            elif not sub.trainable and sub.weights and not sub._flatten_layers(include_self=False):
+                skipped[sub.name] = "not trainable"
+            if not isinstance(sub, keras.layers.RNN):
                 visit(sub)
 
     visit(model)
@@ -78,15 +95,16 @@ def split_activation(layer):
 
 
 class ProbedForward:
-    """Calls a user's model and returns [outputs, *z, *a] of the watched layers, in forward order."""
+    """Calls a user's model and returns [outputs, *z, *a] of the watched layers that have a
+    pre-activation, in forward order."""
 
     def __init__(self, model, probes: list[LayerProbe]):
         self.model = model
         self.probes = probes
 
     def __call__(self, inputs, training=False):
-        seen = run_probed(self.model, [p.layer for p in self.probes], inputs, training)
-        pairs = [seen[id(p.layer)] for p in self.probes]
+        seen = run_probed(self.model, [p.layer for p in self.probes if p.measured], inputs, training)
+        pairs = [seen[id(p.layer)] for p in self.probes if p.measured]
         return [seen["outputs"], *[z for z, _ in pairs], *[a for _, a in pairs]]
 
 
@@ -98,6 +116,10 @@ def run_probed(model, layers, inputs, training) -> dict:
     def probed_call(layer, original):
         def call(*args, **kwargs):
             activation = split_activation(layer)
+            if not has_preactivation(layer):  # watched for its place in the forward order only
+                outputs = original(*args, **kwargs)
+                seen.setdefault(id(layer), (None, None))
+                return outputs
             if activation is None:
                 z = a = original(*args, **kwargs)
             else:
@@ -129,7 +151,7 @@ def run_probed(model, layers, inputs, training) -> dict:
 def probe_layers(model, sample, layers=None) -> Probing:
     """Probes for `model`, found by one eager forward pass on `sample` (a batch of inputs).
 
-    `layers`: names of the layers to watch (default: every layer with a kernel).
+    `layers`: names of the layers to watch (default: every layer that owns trainable weights).
     """
     if not isinstance(model, keras.Model):
         raise TfbenchError(f"model is a {type(model).__name__}: expected a keras.Model")
@@ -146,13 +168,16 @@ def probe_layers(model, sample, layers=None) -> Probing:
             skipped[layer.name] = "not called in the forward pass"
     probes = []
     for depth, layer in enumerate(order, start=1):
-        if not layer.trainable:
-            skipped[layer.name] = "not trainable"
+        activated = seen[id(layer)][1]
+        if activated is None:
+            probes.append(LayerProbe(layer=layer, depth=depth, activation=None, shape=None))
             continue
         activation = split_activation(layer) or getattr(layer, "activation", None)
-        name = getattr(activation, "__name__", None) if depth < len(order) else None  # the output layer: none
-        shape = (None, *tuple(seen[id(layer)][1].shape)[1:])
-        probes.append(LayerProbe(layer=layer, depth=depth, activation=name, shape=shape))
+        name = getattr(activation, "__name__", None)
+        probes.append(LayerProbe(layer=layer, depth=depth, activation=name, shape=(None, *tuple(activated.shape)[1:])))
+    measured = [p for p in probes if p.measured]
+    if measured:
+        measured[-1].activation = None  # the output layer: saturation there is the prediction's confidence
     probes = select(probes, layers, skipped)
     outputs = seen["outputs"]
     output_shape = (None, *tuple(outputs.shape)[1:]) if hasattr(outputs, "shape") else None
@@ -162,7 +187,7 @@ def probe_layers(model, sample, layers=None) -> Probing:
 def select(probes: list[LayerProbe], names, skipped: dict) -> list[LayerProbe]:
     if names is None:
         if not probes:
-            raise TfbenchError("the model has no trainable layer with a kernel: nothing to monitor")
+            raise TfbenchError("the model has no layer with trainable weights: nothing to monitor")
         return probes
     if isinstance(names, str):
         names = [names]

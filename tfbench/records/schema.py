@@ -40,7 +40,8 @@ RUN_TEXT_DTYPES = {name: str for name in (
 )}  # fmt: skip
 KEY_COLUMNS = ("suite", "variant", "seed")
 STEP_COLUMNS = (*KEY_COLUMNS, "step", *STEP_MEASURES, "val_loss", "val_metric")
-LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *LAYER_MEASURES)
+# `weight` (the main weight's name) appended after schema 1 was first written.
+LAYER_COLUMNS = (*KEY_COLUMNS, "step", "layer", "depth", *LAYER_MEASURES, "weight")
 TIMESTEP_COLUMNS = (*KEY_COLUMNS, "step", "timestep", "input_grad_norm")  # rnn models only
 
 RUNS_FILE, STEPS_FILE, LAYERS_FILE, MANIFEST_FILE = "runs.csv", "steps.parquet", "layers.parquet", "manifest.json"

@@ -124,6 +124,8 @@ def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
     for name in table.columns:
         if name in ("suite", "variant", "layer"):
             table[name] = table[name].astype(str)
+        elif name == "weight":  # records from before the column held layers with a kernel only
+            table[name] = table[name].fillna("kernel").astype(str)
         elif name in ("seed", "step", "depth", "timestep"):
             table[name] = table[name].astype("int64")
         else:

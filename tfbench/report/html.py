@@ -8,6 +8,7 @@ the pages load nothing from the internet and open from disk.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime as dt
 import math
 import multiprocessing
@@ -18,6 +19,7 @@ import jinja2
 import pandas as pd
 
 from tfbench.records import store as records
+from tfbench.records.kernel_rows import kernel_rows
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import plots, tables, theory_overlay
 from tfbench.report.time_account import monitor_line, time_line
@@ -73,7 +75,9 @@ def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
 
 
 def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteRecords, common: dict) -> list[dict]:
-    """Write the suite's summary files, figures and page; return its comparison rows for the index."""
+    """Write the suite's summary files, figures and page; return its comparison rows for the index.
+    Tables and figures compare layers across depth: they read the layers with a kernel."""
+    suite_records = dataclasses.replace(suite_records, layers=kernel_rows(suite_records.layers))
     table = tables.comparison_table(
         suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"]
     )

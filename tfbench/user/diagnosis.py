@@ -27,8 +27,9 @@ from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.errors import TfbenchError
 from tfbench.harness import monitor
 from tfbench.harness.layer_stats import LayerStats
-from tfbench.harness.model import locate_layers
+from tfbench.harness.model import locate_layers, present
 from tfbench.models.probed import ProbedForward, probe_layers
+from tfbench.records.kernel_rows import is_kernel
 from tfbench.records.schema import LAYER_MEASURES
 from tfbench.spec.discovery import suite_folders
 
@@ -125,7 +126,8 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     probing = probe_layers(model, dataset.x_train[:2], None)
     labels = loss_labels(model, probing, dataset, count * batch_size)
     tables, losses = _measure(model, probing, dataset.x_train, labels, dataset.task, count, batch_size)
-    layers = _layer_table(probing.probes, np.mean(tables, axis=0))
+    slots = locate_layers(probing.probes, model.trainable_variables)
+    layers = _layer_table(probing.probes, slots, np.mean(tables, axis=0))
     start_verdict, reason, _, _ = verdict.judge_step(layers)
     return Diagnosis(
         model_name=name, data_name=dataset.name, batches=count, batch_size=batch_size,
@@ -138,10 +140,10 @@ def _measure(model, probing, x_train, labels, task: str, count: int, batch_size:
     """[count, layers, columns] statistics, one table per batch; the model's variables are restored."""
     probes = probing.probes
     variables = model.trainable_variables
-    stats = LayerStats(locate_layers(probes, variables), variables, [p.shape for p in probes])
+    stats = LayerStats(locate_layers(probes, variables), variables, [p.shape for p in probes if p.measured])
     forward = ProbedForward(model, probes)
     loss_fn = loss_function(model, task)
-    n = len(probes)
+    n = sum(p.measured for p in probes)
 
     @tf.function(reduce_retracing=True)
     def one_batch(x, y):
@@ -151,7 +153,7 @@ def _measure(model, probing, x_train, labels, task: str, count: int, batch_size:
             losses = model.losses
             loss = tf.reduce_mean(loss_fn(y, y_pred)) + (tf.add_n(losses) if losses else 0.0)
         gradients = tape.gradient(loss, [*variables, *zs])
-        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables, strict=False)]
+        grads = present(gradients[: len(variables)], variables)
         before = stats.kernel_stacks()  # no update: the applied-update column is meaningless here
         deltas = gradients[len(variables) :]
         return stats.compute(before, grads, monitor.squared_norms(grads), deltas, activations), loss
@@ -183,17 +185,22 @@ def last_line(error: Exception) -> str:
     return (lines[-1] if lines else type(error).__name__)[:240]
 
 
-def _layer_table(probes, values: np.ndarray) -> pd.DataFrame:
+def _layer_table(probes, slots, values: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame(values, columns=list(LAYER_MEASURES)).drop(columns=["update_ratio"])
     table.insert(0, "activation", [p.activation or "" for p in probes])
     table.insert(0, "layer", [p.layer.name for p in probes])
     table.insert(0, "depth", [p.depth for p in probes])
-    last_hidden = table.iloc[max(len(table) - 2, 0)]
-    kernel = [verdict.log10_ratio(v, last_hidden.kernel_grad_norm) for v in table.kernel_grad_norm]
-    delta = [verdict.log10_ratio(v, last_hidden.act_grad_norm) for v in table.act_grad_norm]
-    judged = [verdict.judge(k, d) for k, d in zip(kernel, delta, strict=True)]
+    table["weight"] = [slot.weight for slot in slots]
+    kernels = is_kernel(table["weight"])  # decades and verdicts compare layers with a kernel
+    compared = table[kernels] if kernels.any() else table
+    last_hidden = compared.iloc[max(len(compared) - 2, 0)]
+    nan = float("nan")
+    kernel = [verdict.log10_ratio(v, last_hidden.kernel_grad_norm) if k else nan
+              for v, k in zip(table.kernel_grad_norm, kernels, strict=True)]  # fmt: skip
+    delta = [verdict.log10_ratio(v, last_hidden.act_grad_norm) if k else nan
+             for v, k in zip(table.act_grad_norm, kernels, strict=True)]  # fmt: skip
     table["kernel_decades"], table["delta_decades"] = kernel, delta
-    table["verdict"] = [v for v, _ in judged]
+    table["verdict"] = [verdict.judge(k, d)[0] if on else "" for k, d, on in zip(kernel, delta, kernels, strict=True)]
     return table
 
 
@@ -209,7 +216,7 @@ def summary_lines(diagnosis: Diagnosis) -> list[str]:
         f"mean loss {diagnosis.loss:.4g}",
         f"verdict: {diagnosis.verdict} ({diagnosis.reason})",
     ]
-    bad = diagnosis.layers[diagnosis.layers.verdict != "healthy"]
+    bad = diagnosis.layers[~diagnosis.layers.verdict.isin(["healthy", ""])]  # "": a layer without a kernel
     if len(bad):
         lines.append(f"{diagnosis.verdict} at: " + ", ".join(
             f"{row.layer} (kernel {row.kernel_decades:+.1f}, δ {row.delta_decades:+.1f} decades)"

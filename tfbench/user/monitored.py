@@ -152,7 +152,8 @@ class MonitoredUserModel(MonitoredModel):
                 warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
             probes = self.probing.probes
             plan = every_plan(needed, self.every, self.steps_per_execution)
-            self.attach_monitor(ProbedForward(self.user_model, probes), probes, [p.shape for p in probes], plan)
+            shapes = [p.shape for p in probes if p.measured]
+            self.attach_monitor(ProbedForward(self.user_model, probes), probes, shapes, plan)
             if self.events_dir is not None:
                 self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
             self.first_step = int(self.optimizer.iterations.numpy())
