@@ -179,7 +179,7 @@ def test_run_with_tensorboard_writes_one_run_directory_per_suite_variant_seed(tm
     suite_file.write_text(
         "from tfbench import Setup, Suite\n"
         "SUITE = Suite(name='tiny', factor='activation', question='?', levels=['relu', 'tanh'],\n"
-        "              base=Setup(depth=2, width=8, steps=4, eval_every=2, batch_size=16))\n"
+        "              base=Setup(depth=2, width=8, steps=4, eval_every=2, batch_size=16, batch_norm=True))\n"
     )
     tfbench.run([str(suite_file)], profile="quick", seeds=1, out=tmp_path / "out", log=lambda line: None,
                 monitor="full", tensorboard=tmp_path / "tb")  # fmt: skip
@@ -187,6 +187,9 @@ def test_run_with_tensorboard_writes_one_run_directory_per_suite_variant_seed(tm
         found = events(tmp_path / "tb" / "tiny" / variant / "seed_0")
         assert set(found["gradients/dense_1"]) == {0, 1, 2, 3}
         assert {"delta/output", "weights/dense_2", "dead_fraction/dense_2", "global_grad_norm"} <= set(found)
+        # a layer without a kernel: its gamma as the main weight, no δ
+        assert {"gradients/batch_norm_1", "weights/batch_norm_1", "kernel_grad_norm/batch_norm_1"} <= set(found)
+        assert "delta/batch_norm_1" not in found
 
 
 def small_classifier() -> keras.Model:

@@ -11,6 +11,7 @@ import seaborn as sns
 
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
+from tfbench.records.kernel_rows import kernel_rows
 from tfbench.report.figure_style import log_y, new_figure, save
 from tfbench.report.html import environment
 
@@ -21,6 +22,9 @@ FIGURE_CAPTION = (
 
 
 def norms_figure(layers):
+    """Kernel gradient and δ norms against depth, over the layers with a kernel (renumbered 1..K):
+    the path the verdict judges; every layer's row is in the page's table."""
+    layers = kernel_rows(layers)
     figure = new_figure(7, 3.6)
     ax = figure.subplots()
     shown = layers.melt(id_vars=["depth"], value_vars=["kernel_grad_norm", "act_grad_norm"], var_name="quantity")
