@@ -12,15 +12,30 @@ from tfbench.spec.setup import Setup
 from tfbench.spec.suite import Suite
 
 
-def suite_folders() -> list[Path]:
-    """suites/ in the working directory first, then the one shipped beside the package."""
-    candidates = [Path.cwd() / "suites", Path(__file__).resolve().parents[2] / "suites"]
+def shipped_folder() -> Path:
+    """The built-in suites: inside the package when installed from a wheel or sdist (setup.py ships
+    suites/ as tfbench/builtin_suites), else suites/ of the source checkout (also an editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "builtin_suites"
+    return installed if installed.is_dir() else package.parent / "suites"
+
+
+def searched_folders() -> list[Path]:
+    """Where suites are looked for, in order, each once: suites/ in the working directory, then the built-in ones."""
     seen, folders = set(), []
-    for folder in candidates:
-        if folder.is_dir() and folder.resolve() not in seen:
+    for folder in (Path.cwd() / "suites", shipped_folder()):
+        if folder.resolve() not in seen:
             seen.add(folder.resolve())
             folders.append(folder)
     return folders
+
+
+def suite_folders() -> list[Path]:
+    return [folder for folder in searched_folders() if folder.is_dir()]
+
+
+def suite_files(folder: Path) -> list[Path]:
+    return [path for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 
 # module name -> path of every suite file loaded in this process. Worker processes load the same files
@@ -81,12 +96,24 @@ def _accepted_fields(error: Exception) -> str:
 def all_suites() -> list[Suite]:
     suites: dict[str, Suite] = {}
     for folder in suite_folders():
-        for path in sorted(folder.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
+        for path in suite_files(folder):
             for suite in load_file(path):
                 suites.setdefault(suite.name, suite)
+    if not suites:
+        raise SuiteError(
+            f"no suite found: looked in {no_suite_places()}; expected .py files defining SUITE or SUITES "
+            "in one of them: run from the folder that holds suites/, or name a suite file (tfbench run FILE.py)"
+        )
     return list(suites.values())
+
+
+def no_suite_places() -> str:
+    """Each searched folder with why it gave nothing, for the one-line error."""
+    places = []
+    for folder in searched_folders():
+        state = "no .py file" if folder.is_dir() else "absent"
+        places.append(f"{str(folder)!r} ({state})")
+    return " and ".join(places)
 
 
 def discover(targets: list[str] | tuple[str, ...] = ("all",)) -> list[Suite]:
@@ -104,7 +131,7 @@ def discover(targets: list[str] | tuple[str, ...] = ("all",)) -> list[Suite]:
             else:
                 suites = [s for s in available if s.name == target]
                 if not suites:
-                    names = ", ".join(s.name for s in available) or "none found in suites/"
+                    names = ", ".join(s.name for s in available)
                     raise SuiteError(
                         f"suite {target!r} is unknown: expected 'all', a path to a .py file, or one of {names}"
                     )
