@@ -2,6 +2,7 @@
 
 from tfbench import moved_modules
 from tfbench.errors import TfbenchError
+from tfbench.spec.claim import Claim
 from tfbench.spec.setup import Setup
 from tfbench.spec.suite import Suite
 
@@ -39,4 +40,4 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64):
     return run_diagnosis(model, data, batches=batches, batch_size=batch_size)
 
 
-__all__ = ["Setup", "Suite", "TfbenchError", "run", "load_results", "monitored", "diagnose", "__version__"]
+__all__ = ["Claim", "Setup", "Suite", "TfbenchError", "run", "load_results", "monitored", "diagnose", "__version__"]

@@ -103,6 +103,8 @@ def cmd_run(args) -> int:
     counts = summary.counts
     print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
+    if summary.claims:
+        print(summary.claims)
     print(f"report: {render_report(summary.out)}")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
@@ -130,7 +132,7 @@ def cmd_compare(args) -> int:
     print(terminal_text(comparison))
     if args.markdown:
         write_markdown(args.markdown, comparison)
-    return EXIT_FAILED if len(comparison.regressions) else EXIT_OK
+    return EXIT_FAILED if comparison.failed else EXIT_OK
 
 
 def cmd_baseline(args) -> int:

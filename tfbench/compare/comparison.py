@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tfbench.analysis.claims import STATUS_ORDER, claims_table
 from tfbench.compare import tolerance
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
@@ -47,10 +48,20 @@ class Comparison:
     variants: pd.DataFrame  # one row per (suite, variant): presence, seeds, verdicts, regressions
     changes: pd.DataFrame  # one row per (suite, variant, quantity): base, current, change, tolerance
     notes: list[str] = field(default_factory=list)
+    # one row per claim of CURRENT's suites: suite, claim, base, current (statuses), regression
+    claims: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CLAIM_COLUMNS)))
 
     @property
     def regressions(self) -> pd.DataFrame:
         return self.variants[self.variants.regressions.str.len() > 0]
+
+    @property
+    def claim_regressions(self) -> pd.DataFrame:
+        return self.claims[self.claims.regression.astype(bool)] if len(self.claims) else self.claims
+
+    @property
+    def failed(self) -> bool:
+        return bool(len(self.regressions) or len(self.claim_regressions))
 
 
 def load_side(path: str | Path, role: str) -> Side:
@@ -166,7 +177,27 @@ def compare_sides(base: Side, current: Side, cli_gates: dict) -> Comparison:
         entry, rows = judge_variant(suite, variant, row, gates[suite], notes)
         variants.append(entry)
         changes.extend(rows)
-    return Comparison(variants=pd.DataFrame(variants), changes=pd.DataFrame(changes), notes=notes)
+    return Comparison(variants=pd.DataFrame(variants), changes=pd.DataFrame(changes), notes=notes,
+                      claims=compare_claims(base, current, gates))  # fmt: skip
+
+
+CLAIM_COLUMNS = ("suite", "claim", "base", "current", "regression")
+
+
+def compare_claims(base: Side, current: Side, gates: dict) -> pd.DataFrame:
+    """CURRENT's claims judged on both sides' runs.csv (a baseline keeps no claims.csv): a status that
+    moved toward not_reproduced is a regression where the suite's claims gate is on."""
+    definitions = {"suites": {name: {"claims": (entry or {}).get("claims") or []}
+                              for name, entry in (current.manifest.get("suites") or {}).items()}}  # fmt: skip
+    tables = [claims_table(definitions, {n: r for n, r in side.runs.groupby("suite")}) for side in (base, current)]
+    merged = tables[0].merge(tables[1], on=["suite", "claim"], how="right", suffixes=("_base", "_current"))
+    rows = []
+    for row in merged.itertuples():
+        before = row.status_base if isinstance(row.status_base, str) else None
+        worse = before is not None and STATUS_ORDER.index(row.status_current) < STATUS_ORDER.index(before)
+        rows.append({"suite": row.suite, "claim": row.claim, "base": before or "", "current": row.status_current,
+                     "regression": bool(worse and gates.get(row.suite, {}).get("claims", True))})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
 
 
 def judge_variant(suite, variant, row, gates, notes) -> tuple[dict, list[dict]]:

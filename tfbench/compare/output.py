@@ -80,6 +80,9 @@ def regression_lines(comparison: Comparison) -> list[dict]:
                         f"{c.tolerance:.4g})" for c in mine.itertuples()]  # fmt: skip
         lines.append({"name": f"{row.suite}/{row.variant}", "what": ", ".join(row.regressions),
                       "detail": "; ".join(details)})  # fmt: skip
+    for row in comparison.claim_regressions.itertuples():
+        lines.append({"name": f"{row.suite} claim", "what": "claims",
+                      "detail": f"{row.claim!r}: {row.base} -> {row.current}"})  # fmt: skip
     return lines
 
 
@@ -87,8 +90,10 @@ def summary_line(comparison: Comparison) -> str:
     variants = comparison.variants
     regressed = comparison.regressions
     counts = variants.presence.value_counts()
-    names = ", ".join(f"{r.suite}/{r.variant}" for r in regressed.itertuples())
-    head = f"{len(regressed)} regression{'s' if len(regressed) != 1 else ''}" + (f" ({names})" if names else "")
+    names = [f"{r.suite}/{r.variant}" for r in regressed.itertuples()]
+    names += [f"{r.suite} claim {r.claim!r}" for r in comparison.claim_regressions.itertuples()]
+    count = len(names)
+    head = f"{count} regression{'s' if count != 1 else ''}" + (f" ({', '.join(names)})" if names else "")
     return (f"compare: {head} in {int(counts.get('both', 0))} variants compared; "
             f"{int(counts.get('new', 0))} new, {int(counts.get('missing', 0))} missing")  # fmt: skip
 

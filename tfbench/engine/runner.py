@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tfbench.analysis import verdict
+from tfbench.analysis import claims, verdict
 from tfbench.engine.calibration import calibrate
 from tfbench.engine.executors import make_executor
 from tfbench.engine.scheduling import chunks, default_workers
@@ -37,6 +37,7 @@ class RunSummary:
     out: Path
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "diverged": 0, "failed": 0, "resumed": 0})
     failures: list[str] = field(default_factory=list)
+    claims: str = ""  # "claims: 23/24 reproduced, 1 inconclusive", or "" when no suite states a claim
 
     @property
     def exit_code(self) -> int:
@@ -107,6 +108,7 @@ def run(
                 progress.add(index, _commit(jobs[index], outcome, states, out, summary))
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
+    summary.claims = claims.summary_line(claims.write_claims(out))
     return summary
 
 

@@ -21,10 +21,11 @@ from tfbench.errors import TfbenchError
 # - speed 25 %: normalized steps/s of one run is noisy on shared machines; a quarter is a real slowdown.
 # - missing on: a suite or variant in BASE but not in CURRENT (renamed, or its file broke) fails, so a
 #   gate cannot pass by losing what it should judge.
-DEFAULT_FAIL_ON = {"metric": "0.02", "grad": "0.25", "speed": "25%", "verdict": "on", "missing": "on"}
+# - claims on: a suite's claim whose status got worse (reproduced -> inconclusive, ...) fails.
+DEFAULT_FAIL_ON = {"metric": "0.02", "grad": "0.25", "speed": "25%", "verdict": "on", "missing": "on", "claims": "on"}
 NUMERIC_KEYS = ("metric", "grad", "speed")
-SWITCH_KEYS = ("verdict", "missing")
-ACCEPTED = "metric, grad, speed (a number, a percentage like 25%, or off), verdict and missing (on or off)"
+SWITCH_KEYS = ("verdict", "missing", "claims")
+ACCEPTED = "metric, grad, speed (a number, a percentage like 25%, or off), verdict, missing and claims (on or off)"
 _NUMBER = re.compile(r"^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(%?)$")
 
 

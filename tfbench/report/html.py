@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from tfbench.analysis.claims import claims_table, write_claims
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
 from tfbench.records.schema import HIGHER_IS_BETTER
@@ -71,6 +72,7 @@ def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
         # variant -> mean-field Prediction; empty for manifests written before Setups were stored
         "predictions": theory_overlay.predictions(entry.get("setups") or {}),
+        "claim_specs": entry.get("claims") or [],  # as Claim.to_json() wrote them
     }
 
 
@@ -78,11 +80,13 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     """Write the suite's summary files, figures and page; return its comparison rows for the index.
     Tables and figures compare layers across depth: they read the layers with a kernel."""
     suite_records = dataclasses.replace(suite_records, layers=kernel_rows(suite_records.layers))
+    definitions = {"suites": {info["name"]: {"claims": info["claim_specs"]}}}
+    suite_claims = claims_table(definitions, {info["name"]: suite_records.runs})
     table = tables.comparison_table(
         suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"]
     )
     table = theory_overlay.with_overlay_columns(table, suite_records.layers, info["predictions"])
-    tables.write_summary(folder, table, title=info["name"])
+    tables.write_summary(folder, table, title=info["name"], claims=suite_claims)
     rows = table.to_dict("records")
     figures = []
     if not suite_records.layers.empty:
@@ -93,7 +97,8 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
             figures.append({"name": key, "src": f"figures/{key}.png", "caption": plots.FIGURES[key].caption})
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
-        **info, **common, root="../", rows=rows, figures=figures, theory=theory
+        **info, **common, root="../", rows=rows, figures=figures, theory=theory,
+        claims=suite_claims.to_dict("records"),
     )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return rows
@@ -129,10 +134,12 @@ def write_report(out) -> Path:
     manifest = records.read_manifest(out)
     common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
     cards = _render_all(out, names, manifest, common)
+    claims = write_claims(out)
     runs = pd.concat([records.read_runs(out / name) for name in names], ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
-    page = environment().get_template("index.html").render(**common, root="", cards=cards, manifest=manifest,
-                                                           account=account)  # fmt: skip
+    page = environment().get_template("index.html").render(
+        **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
+    )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return index

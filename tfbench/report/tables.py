@@ -332,10 +332,24 @@ def summary_markdown(table: pd.DataFrame, title: str) -> str:
     return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers, theory=theory)
 
 
-def write_summary(folder: Path, table: pd.DataFrame, title: str) -> None:
-    """Write folder/summary.csv (every column) and folder/summary.md (for a PR comment), each atomically."""
+def claims_markdown(claims: pd.DataFrame) -> str:
+    """The suite's claims as a markdown table under the comparison (empty when it states none)."""
+    if claims is None or claims.empty:
+        return ""
+    lines = ["", "Claims:", "", "| claim | judged on | effect [95 % CI] | seeds | status |", "|---|---|---|---|---|"]
+    for row in claims.itertuples():
+        effect = "–" if math.isnan(row.effect) else _number(row.effect, signed=True)
+        if not math.isnan(row.ci_low):
+            effect += f" [{_number(row.ci_low, signed=True)}, {_number(row.ci_high, signed=True)}]"
+        lines.append(f"| {_cell(row.claim)} | {row.metric} | {effect} | {row.seeds} | {row.status.replace('_', ' ')} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(folder: Path, table: pd.DataFrame, title: str, claims: pd.DataFrame | None = None) -> None:
+    """Write folder/summary.csv (every column) and folder/summary.md (for a PR comment, with the suite's
+    claims), each atomically."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    markdown = summary_markdown(table, title)
+    markdown = summary_markdown(table, title) + claims_markdown(claims)
     atomic_write(folder / "summary.csv", lambda temp: table.to_csv(temp, index=False))
     atomic_write(folder / "summary.md", lambda temp: Path(temp).write_text(markdown, encoding="utf-8"))

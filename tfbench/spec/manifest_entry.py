@@ -19,5 +19,6 @@ def suite_entry(suite, profile: str | None = None) -> dict:
         "reference": suite.reference_label,
         "levels": [v.label for v in suite.variants()],
         "tolerances": {key: str(value) for key, value in suite.tolerances.items()},  # compare's per-suite gates
+        "claims": [claim.to_json() for claim in suite.claims],  # so compare judges a baseline's runs.csv alone
         "setups": {v.label: canonical(apply(v.setup)) for v in suite.variants()},
     }

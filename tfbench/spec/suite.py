@@ -10,6 +10,7 @@ from typing import Any
 from tfbench.errors import SuiteError, TfbenchError
 from tfbench.records.tolerances import parse_mapping
 from tfbench.spec.canonical import level_label
+from tfbench.spec.claim import Claim
 from tfbench.spec.setup import SETUP_FIELDS, Setup
 
 
@@ -33,6 +34,7 @@ class Suite:
     levels: list | dict
     reference: str | None = None
     tolerances: Mapping[str, float | str] = field(default_factory=dict)
+    claims: tuple[Claim, ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -66,6 +68,17 @@ class Suite:
             raise SuiteError(
                 f"Suite {self.name!r}: reference {self.reference!r} is not a level: expected one of {', '.join(labels)}"
             )
+        self._check_claims(labels)
+
+    def _check_claims(self, labels: list[str]) -> None:
+        if not isinstance(self.claims, (list, tuple)) or not all(isinstance(c, Claim) for c in self.claims):
+            raise SuiteError(f"Suite {self.name!r}: claims={self.claims!r} is invalid: expected a list of Claim")
+        object.__setattr__(self, "claims", tuple(self.claims))  # frozen: a list would be shared and mutable
+        for claim in self.claims:
+            unknown = [label for label in claim.variants if label not in labels]
+            if unknown:
+                raise SuiteError(f"Suite {self.name!r}: claim {claim.text!r} names {unknown[0]!r}, which is not a "
+                                 f"level: expected one of {', '.join(labels)}")  # fmt: skip
 
     @property
     def factor_fields(self) -> tuple[str, ...]:

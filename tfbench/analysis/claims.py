@@ -1,0 +1,120 @@
+"""Judge a suite's claims against its runs.csv (docs/design.md §11): reproduced, not reproduced,
+inconclusive, or unavailable.
+
+Claims arrive as the manifest keeps them (`Claim.to_json()`), so `report` and `compare` judge any run
+folder or baseline from its records alone.
+
+- Comparison: per seed, the difference `better` − `than` on the column, signed so that positive means
+  the claimed direction; effect = its mean over seeds, with a 95 % t-interval. Reproduced when the
+  interval lies above 0, not reproduced when below, inconclusive otherwise (always with one seed).
+  Seeds where either run diverged or failed are left out (a diverged run has no final metric).
+- Verdict: reproduced when every seed of the variant that has a verdict has the claimed one.
+- Unavailable: no seed is left to judge (the variant failed, diverged everywhere, or did not run).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from tfbench.records.schema import HIGHER_IS_BETTER
+
+CLAIMS_FILE = "claims.csv"
+CLAIM_TABLE_COLUMNS = ("suite", "claim", "source", "kind", "metric", "effect", "ci_low", "ci_high", "seeds", "status")
+# Worse to better: `compare` calls a claim whose status moved down this list a regression.
+STATUS_ORDER = ("not_reproduced", "unavailable", "inconclusive", "reproduced")
+METRIC_COLUMNS = ("final_metric", "best_metric")
+VERDICT_COLUMNS = {"init": "verdict", "end": "verdict_end"}
+
+
+def judge_claim(suite: str, claim: dict, runs: pd.DataFrame) -> dict:
+    """One claims.csv row."""
+    row = {"suite": suite, "claim": claim["text"], "source": claim.get("source", ""), "effect": math.nan,
+           "ci_low": math.nan, "ci_high": math.nan, "seeds": 0}  # fmt: skip
+    if claim.get("variant") is not None:
+        column = VERDICT_COLUMNS[claim.get("at", "init")]
+        return {**row, "kind": "verdict", "metric": column, **_judge_verdict(claim, runs, column)}
+    return {**row, "kind": "comparison", "metric": claim["on"], **_judge_comparison(claim, runs)}
+
+
+def _judge_verdict(claim: dict, runs: pd.DataFrame, column: str) -> dict:
+    if column not in runs:
+        return {"status": "unavailable"}
+    verdicts = runs.loc[runs["variant"].astype(str) == claim["variant"], column].dropna().astype(str)
+    verdicts = verdicts[verdicts != ""]
+    if verdicts.empty:
+        return {"status": "unavailable"}
+    held = bool((verdicts == claim["verdict"]).all())
+    return {"seeds": len(verdicts), "status": "reproduced" if held else "not_reproduced"}
+
+
+def paired_differences(claim: dict, runs: pd.DataFrame) -> pd.Series:
+    """Per seed, better − than on the claim's column, positive in the claimed direction."""
+    column = claim["on"]
+    if column not in runs:
+        return pd.Series(dtype=float)
+    finished = runs[runs["status"].astype(str) == "ok"]
+
+    def by_seed(label):
+        rows = finished[finished["variant"].astype(str) == label]
+        return pd.to_numeric(rows.set_index("seed")[column], errors="coerce")
+
+    differences = (by_seed(claim["better"]) - by_seed(claim["than"])).replace([np.inf, -np.inf], np.nan).dropna()
+    return differences if higher_is_better(claim, finished) else -differences
+
+
+def higher_is_better(claim: dict, runs: pd.DataFrame) -> bool:
+    if claim["on"] in METRIC_COLUMNS:
+        names = runs["metric_name"].dropna().astype(str) if "metric_name" in runs else pd.Series(dtype=str)
+        return HIGHER_IS_BETTER.get(names.iloc[0], True) if len(names) else True
+    return not claim.get("lower", False)
+
+
+def _judge_comparison(claim: dict, runs: pd.DataFrame) -> dict:
+    differences = paired_differences(claim, runs)
+    n = len(differences)
+    if n == 0:
+        return {"status": "unavailable"}
+    effect = float(differences.mean())
+    if n < 2:
+        return {"effect": effect, "seeds": n, "status": "inconclusive"}
+    half = float(stats.t.ppf(0.975, n - 1) * differences.std(ddof=1) / math.sqrt(n))
+    low, high = effect - half, effect + half
+    status = "reproduced" if low > 0 else "not_reproduced" if high < 0 else "inconclusive"
+    return {"effect": effect, "ci_low": low, "ci_high": high, "seeds": n, "status": status}
+
+
+def claims_table(manifest: dict, runs_by_suite: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every claim of every suite with records, in the manifest's suite order."""
+    rows = []
+    for suite, entry in (manifest.get("suites") or {}).items():
+        if suite in runs_by_suite:
+            rows += [judge_claim(suite, claim, runs_by_suite[suite]) for claim in entry.get("claims") or []]
+    return pd.DataFrame(rows, columns=list(CLAIM_TABLE_COLUMNS))
+
+
+def summary_line(table: pd.DataFrame) -> str:
+    """`claims: 23/24 reproduced, 1 inconclusive` (empty when no suite states a claim)."""
+    if table.empty:
+        return ""
+    counts = table["status"].value_counts()
+    others = [f"{counts[status]} {status.replace('_', ' ')}" for status in reversed(STATUS_ORDER[:-1])
+              if counts.get(status, 0)]  # fmt: skip
+    return f"claims: {counts.get('reproduced', 0)}/{len(table)} reproduced" + "".join(f", {o}" for o in others)
+
+
+def write_claims(out) -> pd.DataFrame:
+    """Judge every claim of the run folder `out` and write OUT/claims.csv; returns the table."""
+    from pathlib import Path
+
+    from tfbench.records import store
+
+    out = Path(out)
+    manifest = store.read_manifest(out)
+    runs = {name: store.read_runs(out / name) for name in store.suite_names(out)}
+    table = claims_table(manifest, runs)
+    store.atomic_write(out / CLAIMS_FILE, lambda temp: table.to_csv(temp, index=False))
+    return table
