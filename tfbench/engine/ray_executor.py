@@ -1,4 +1,5 @@
-"""Each (variant, seed) as a Ray task: on a local Ray started here, or on an existing cluster.
+"""Each (variant, seed) as a Ray task: on a local Ray started here, or on an existing cluster
+(joined with Ray's token when the cluster was started with one: engine/ray_cluster.py).
 
 Ray is an optional extra (`pip install "tfbench[ray]"`). Every node needs tfbench installed and,
 for a user's suite file, the file at the same path.
@@ -10,8 +11,12 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from tfbench.engine.ray_cluster import check_listening, drop_token_mode, join_error, use_token_mode
 from tfbench.engine.worker import call_job, configure_threads
 from tfbench.errors import TfbenchError
+from tfbench.quiet import stderr_silenced
+
+QUIET_RAY = {"logging_level": "ERROR", "log_to_driver": False, "configure_logging": True}
 
 
 def _ray():
@@ -34,25 +39,44 @@ class RayExecutor:
 
     def __init__(self, workers: int = 1, address: str | None = None):
         self.ray = _ray()
+        self.option = "--ray-address" if address else "RAY_ADDRESS"  # the one the error messages name
         self.workers, self.address = workers, address or os.environ.get("RAY_ADDRESS")
-        self.started_here = False
+        self.started_here = self.token_mode_set = False
         self.refs = []
 
     def start(self) -> None:
         """Start or join Ray once the input is checked, before anything is written."""
-        workers, address = self.workers, self.address
-        if not self.ray.is_initialized():
-            self.started_here = True
-            options = {"address": address} if address else {"include_dashboard": False}
-            if not address and workers > 1:
-                options["num_cpus"] = workers
-            try:
-                self.ray.init(**options, logging_level="ERROR", log_to_driver=False, configure_logging=True)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                raise TfbenchError(
-                    f"--ray-address {address!r}: cannot connect ({error}): expected the address of a running "
-                    "Ray cluster (ray start --head prints it)"
-                ) from None
+        if self.ray.is_initialized():
+            return
+        self.started_here = True
+        if self.address:
+            self.join(self.address)
+            return
+        options = {"num_cpus": self.workers} if self.workers > 1 else {}
+        try:
+            self.ray.init(include_dashboard=False, **options, **QUIET_RAY)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise TfbenchError(
+                f"--executor ray: cannot start Ray on this machine ({error}): expected a machine where "
+                "`ray start --head` works, or --ray-address of a running cluster"
+            ) from None
+
+    def join(self, address: str) -> None:
+        """Join a running cluster, sending Ray's token when one is at hand (engine/ray_cluster.py)."""
+        check_listening(address, self.option)
+        self.token_mode_set = use_token_mode()
+        try:
+            with stderr_silenced():  # Ray's client logs each refused attempt; the error below says it once
+                self.ray.init(address=address, **QUIET_RAY)
+        except Exception as error:  # Ray raises ConnectionError, RuntimeError, AuthenticationError, ...
+            self.started_here = False
+            self.leave_token_mode()
+            raise join_error(address, error, self.option) from None
+
+    def leave_token_mode(self) -> None:
+        if self.token_mode_set:
+            drop_token_mode()
+            self.token_mode_set = False
 
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
         import pickle
@@ -88,3 +112,4 @@ class RayExecutor:
         self.refs = []
         if self.started_here and self.ray.is_initialized():
             self.ray.shutdown()
+        self.leave_token_mode()
