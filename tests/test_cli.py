@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 from design_schema import LAYERS, RUNS, STEPS
 
+from tfbench.records.kernel_rows import kernel_rows
+
 REPO = Path(__file__).resolve().parents[1]
 QUICK_STEPS = 30  # docs/design.md §8: quick = min(steps, 30) updates
 TF_NOTICES = ("onednn", "cuda", "absl", "cpu_feature_guard", "tensorflow binary")
@@ -72,7 +74,7 @@ def activation_run(tmp_path_factory):
 def test_run_exits_0_and_writes_every_record_file(activation_run):
     result, out = activation_run
     assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["activation", "index.html", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["activation", "claims.csv", "index.html", "manifest.json"]
     records_and_report = ["figures", "index.html", "layers.parquet", "runs.csv", "steps.parquet", "summary.csv"]
     assert sorted(p.name for p in (out / "activation").iterdir()) == sorted([*records_and_report, "summary.md"])
     assert f"report: {out / 'index.html'}" in result.stdout
@@ -152,7 +154,11 @@ def test_layers_table_numbers_every_layer_1_to_depth_plus_1_at_each_recorded_ste
     runs, _, layers = read_records(out / "activation")
     depth = shipped_suite("activation").base.depth  # 10 hidden layers + the output layer
     for (variant, step), rows in layers.groupby(["variant", "step"]):
-        assert sorted(rows["depth"]) == list(range(1, depth + 2)), (variant, step)
+        assert sorted(rows["depth"]) == list(range(1, len(rows) + 1)), (variant, step)  # every row, in order
+        kernels = kernel_rows(rows)  # the kernel layers, as verdicts and figures number them
+        assert sorted(kernels["depth"]) == list(range(1, depth + 2)), (variant, step)
+        extra = len(rows) - len(kernels)
+        assert extra == (depth if variant == "prelu" else 0), variant  # PReLU's alpha: one row per hidden layer
     for variant in runs["variant"]:
         recorded = layers[layers.variant == variant]["step"]
         assert recorded.min() == 0 and recorded.max() == QUICK_STEPS - 1  # standard mode: first and last step
