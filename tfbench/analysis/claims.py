@@ -15,11 +15,13 @@ folder or baseline from its records alone.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tfbench.records import store
 from tfbench.records.schema import HIGHER_IS_BETTER
 
 CLAIMS_FILE = "claims.csv"
@@ -106,15 +108,13 @@ def summary_line(table: pd.DataFrame) -> str:
     return f"claims: {counts.get('reproduced', 0)}/{len(table)} reproduced" + "".join(f", {o}" for o in others)
 
 
-def write_claims(out) -> pd.DataFrame:
-    """Judge every claim of the run folder `out` and write OUT/claims.csv; returns the table."""
-    from pathlib import Path
-
-    from tfbench.records import store
-
+def write_claims(out, manifest: dict | None = None, runs_by_suite: dict | None = None) -> pd.DataFrame:
+    """Judge every claim of the run folder `out` and write OUT/claims.csv; returns the table. A caller
+    that has read the manifest and every suite's runs.csv already passes them, so they are read once."""
     out = Path(out)
-    manifest = store.read_manifest(out)
-    runs = {name: store.read_runs(out / name) for name in store.suite_names(out)}
-    table = claims_table(manifest, runs)
+    manifest = store.read_manifest(out) if manifest is None else manifest
+    if runs_by_suite is None:
+        runs_by_suite = {name: store.read_runs(out / name) for name in store.suite_names(out)}
+    table = claims_table(manifest, runs_by_suite)
     store.atomic_write(out / CLAIMS_FILE, lambda temp: table.to_csv(temp, index=False))
     return table

@@ -134,8 +134,9 @@ def write_report(out) -> Path:
     manifest = records.read_manifest(out)
     common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
     cards = _render_all(out, names, manifest, common)
-    claims = write_claims(out)
-    runs = pd.concat([records.read_runs(out / name) for name in names], ignore_index=True)
+    runs_by_suite = {name: records.read_runs(out / name) for name in names}
+    claims = write_claims(out, manifest, runs_by_suite)
+    runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
     page = environment().get_template("index.html").render(
         **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
