@@ -4,7 +4,9 @@ Saturating activations (sigmoid: φ′ ≤ 0.25; softplus, whose derivative is a
 backpropagated signal layer by layer; the ReLU family passes it through unchanged where active.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_SIGMOID = "001_c9177f1e47383ab4.txt"
 
 SUITE = Suite(
     name="activation",
@@ -23,4 +25,31 @@ SUITE = Suite(
     ),
     levels=["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "prelu"],
     reference="sigmoid",
+    claims=[
+        Claim(
+            text="Sigmoid hidden layers make the gradient vanish toward the input of a deep net",
+            variant="sigmoid",
+            verdict="vanishing",
+            at="init",
+            source=ARTICLE_SIGMOID,
+        ),
+        Claim(
+            text="Replacing sigmoid by ReLU keeps the gradient alive, and the net trains",
+            better="relu",
+            than="sigmoid",
+            source=ARTICLE_SIGMOID,
+        ),
+        Claim(
+            text="ELU, a ReLU variant, trains the deep net too",
+            better="elu",
+            than="sigmoid",
+            source=ARTICLE_SIGMOID,
+        ),
+        Claim(
+            text="tanh, zero-centred, trains where sigmoid stalls",
+            better="tanh",
+            than="sigmoid",
+            source=ARTICLE_SIGMOID,
+        ),
+    ],
 )

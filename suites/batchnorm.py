@@ -5,7 +5,9 @@ first layers barely learn; normalizing each pre-activation to zero mean and unit
 units in the sigmoid's steep middle, so the gradient reaches the input.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_BN = "002_9bb3b31b075991cd.txt"
 
 SUITE = Suite(
     name="batchnorm",
@@ -24,4 +26,26 @@ SUITE = Suite(
         steps=600,
     ),
     levels={"plain": False, "batch_norm": True},
+    claims=[
+        Claim(
+            text="Without normalization the deep sigmoid net's gradient vanishes toward the input",
+            variant="plain",
+            verdict="vanishing",
+            at="init",
+            source=ARTICLE_BN,
+        ),
+        Claim(
+            text="BatchNormalization keeps the gradient of one size across depth",
+            variant="batch_norm",
+            verdict="healthy",
+            at="init",
+            source=ARTICLE_BN,
+        ),
+        Claim(
+            text="BatchNormalization makes the deep sigmoid net trainable",
+            better="batch_norm",
+            than="plain",
+            source=ARTICLE_BN,
+        ),
+    ],
 )

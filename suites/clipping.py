@@ -8,7 +8,9 @@ every entry to [-c, c] (each entry on its own: the direction changes most). The 
 norms are those before clipping, so the figures show what each rule had to tame.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_CLIP = "004_f577587ca18b99d5.txt"
 
 NO_CLIP = {"clipnorm": None, "clipvalue": None, "global_clipnorm": None}
 
@@ -38,4 +40,34 @@ SUITE = Suite(
         "global_clipnorm=1": {**NO_CLIP, "global_clipnorm": 1.0},
     },
     reference="clipnorm=1",  # "none" diverges, which leaves nothing to pair the other rules against
+    claims=[
+        Claim(
+            text="Plain SGD at this learning rate explodes: the loss diverges",
+            variant="none",
+            verdict="diverged",
+            at="end",
+            source=ARTICLE_CLIP,
+        ),
+        Claim(
+            text="Clipping the gradient's norm keeps the same run stable",
+            variant="clipnorm=1",
+            verdict="healthy",
+            at="end",
+            source=ARTICLE_CLIP,
+        ),
+        Claim(
+            text="Clipping each gradient value keeps it stable too",
+            variant="clipvalue=1",
+            verdict="healthy",
+            at="end",
+            source=ARTICLE_CLIP,
+        ),
+        Claim(
+            text="Clipping the global norm of all gradients keeps it stable too",
+            variant="global_clipnorm=1",
+            verdict="healthy",
+            at="end",
+            source=ARTICLE_CLIP,
+        ),
+    ],
 )

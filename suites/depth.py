@@ -6,7 +6,10 @@ shrinks the signal by roughly √2·0.25 ≈ 0.35 and the shrinkage compounds wi
 signal through unchanged where active, and He scaling makes each layer's factor about 1.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_DEPTH = "003_7aeffd5b0f0527a3.txt"
+HE = "He et al. 2015, Delving deep into rectifiers"
 
 DEPTHS = [2, 5, 10, 20, 30]
 
@@ -28,7 +31,42 @@ def _depth_suite(activation: str) -> Suite:
             steps=200,
         ),
         levels={f"depth={d}": d for d in DEPTHS},
+        claims=CLAIMS[activation],
     )
 
+
+CLAIMS = {
+    "sigmoid": [
+        Claim(
+            text="Each sigmoid layer multiplies the gradient by at most 0.25: by 10 layers it has vanished",
+            variant="depth=10",
+            verdict="vanishing",
+            at="init",
+            source=ARTICLE_DEPTH,
+        ),
+        Claim(
+            text="The deeper the sigmoid net, the smaller the first layer's gradient relative to the last",
+            better="depth=2",
+            than="depth=10",
+            on="log10_grad_ratio",
+            source=ARTICLE_DEPTH,
+        ),
+        Claim(
+            text="The shallow sigmoid net trains, the deep one does not",
+            better="depth=2",
+            than="depth=10",
+            source=ARTICLE_DEPTH,
+        ),
+    ],
+    "relu": [
+        Claim(
+            text="He-initialized ReLU keeps the gradient of one size even through 30 layers",
+            variant="depth=30",
+            verdict="healthy",
+            at="init",
+            source=HE,
+        ),
+    ],
+}
 
 SUITES = [_depth_suite("sigmoid"), _depth_suite("relu")]

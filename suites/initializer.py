@@ -5,7 +5,10 @@ and tanh saturates. Glorot (Var = 2/(fan_in+fan_out)) and LeCun (Var = 1/fan_in)
 of activations and gradients near constant across depth; He (Var = 2/fan_in) is made for ReLU.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_INIT = "002_9bb3b31b075991cd.txt"
+GLOROT = "Glorot & Bengio 2010"
 
 SUITE = Suite(
     name="initializer",
@@ -30,4 +33,33 @@ SUITE = Suite(
         "lecun_normal": "lecun_normal",
     },
     reference="normal(0.01)",
+    claims=[
+        Claim(
+            text="Too small initial weights make the backpropagated signal vanish",
+            variant="normal(0.01)",
+            verdict="vanishing",
+            at="init",
+            source=ARTICLE_INIT,
+        ),
+        Claim(
+            text="Too large initial weights make the gradient explode",
+            variant="normal(1.0)",
+            verdict="exploding",
+            at="init",
+            source=ARTICLE_INIT,
+        ),
+        Claim(
+            text="Glorot initialization keeps the gradient of one size across depth",
+            variant="glorot_uniform",
+            verdict="healthy",
+            at="init",
+            source=GLOROT,
+        ),
+        Claim(
+            text="A good initialization trains the deep tanh net; a too small one does not",
+            better="glorot_uniform",
+            than="normal(0.01)",
+            source=ARTICLE_INIT,
+        ),
+    ],
 )

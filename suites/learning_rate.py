@@ -6,7 +6,9 @@ weights, gradients and loss grow geometrically: the exploding gradient of a too-
 rates here cross that bound, and their runs end as `diverged` (a result, not a crash).
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_LR = "003_7aeffd5b0f0527a3.txt"
 
 SUITE = Suite(
     name="learning_rate",
@@ -25,4 +27,19 @@ SUITE = Suite(
     ),
     levels={"0.001": 0.001, "0.01": 0.01, "0.1": 0.1, "0.3": 0.3, "1.0": 1.0},
     reference="0.01",
+    claims=[
+        Claim(
+            text="Too large a learning rate makes gradient descent diverge",
+            variant="1.0",
+            verdict="diverged",
+            at="end",
+            source=ARTICLE_LR,
+        ),
+        Claim(
+            text="Too small a learning rate converges too slowly: 0.001 ends behind 0.01",
+            better="0.01",
+            than="0.001",
+            source=ARTICLE_LR,
+        ),
+    ],
 )

@@ -6,7 +6,9 @@ identity term carries the gradient back unchanged however small ∂f/∂x gets. 
 identical kernels (same seed), so the skip connection is the only difference.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+ARTICLE_RESIDUAL = "002_9bb3b31b075991cd.txt"
 
 SUITE = Suite(
     name="residual",
@@ -24,4 +26,26 @@ SUITE = Suite(
         steps=300,
     ),
     levels={"plain": "mlp", "residual": "resnet"},
+    claims=[
+        Claim(
+            text="Without shortcuts the gradient vanishes through 30 sigmoid layers",
+            variant="plain",
+            verdict="vanishing",
+            at="init",
+            source=ARTICLE_RESIDUAL,
+        ),
+        Claim(
+            text="Identity shortcuts carry the gradient back to the first layers",
+            variant="residual",
+            verdict="healthy",
+            at="init",
+            source=ARTICLE_RESIDUAL,
+        ),
+        Claim(
+            text="The residual net trains where the plain one does not",
+            better="residual",
+            than="plain",
+            source=ARTICLE_RESIDUAL,
+        ),
+    ],
 )
