@@ -63,7 +63,9 @@ def dispatching_train_function(model, plain_step, recording_step):
 
 def one_step_function(model, step):
     run = model.distribute_strategy.run
-    return tf.function(lambda data: run(step, args=(data,)), reduce_retracing=True)
+    # autograph=False: the step has no tensor-dependent Python control flow, and converting it (and every
+    # Keras call inside) is most of the cost of tracing it.
+    return tf.function(lambda data: run(step, args=(data,)), reduce_retracing=True, autograph=False)
 
 
 def timed(model, kind: str, execution):

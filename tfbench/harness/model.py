@@ -205,7 +205,7 @@ class MonitoredModel(keras.Model):
         callbacks per call, which costs more than the whole validation of a small split.
         """
         if self._validate_batch is None:
-            self._validate_batch = tf.function(self._evaluate_batch, reduce_retracing=True)
+            self._validate_batch = tf.function(self._evaluate_batch, reduce_retracing=True, autograph=False)
         totals, count = np.zeros(2), 0
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]

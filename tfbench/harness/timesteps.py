@@ -29,7 +29,7 @@ class InputGradients:
         self.seed = seed
         # Traced once per model: a model reused by later runs keeps it with its other traced functions.
         if getattr(model, "input_gradient_norms", None) is None:
-            model.input_gradient_norms = tf.function(self.norms)
+            model.input_gradient_norms = tf.function(self.norms, autograph=False)
         self._norms = model.input_gradient_norms
 
     def norms(self, x, y):

@@ -55,7 +55,7 @@ def pretrain_layers(hidden_layers: list, setup, x_train: np.ndarray, seed: int) 
 def _sgd_step(weights: list, activation, learning_rate: float):
     kernel, bias, decoder_kernel, decoder_bias = weights
 
-    @tf.function
+    @tf.function(autograph=False)
     def step(x):
         with tf.GradientTape() as tape:
             reconstruction = tf.matmul(activation(tf.matmul(x, kernel) + bias), decoder_kernel) + decoder_bias

@@ -145,7 +145,7 @@ def _measure(model, probing, x_train, labels, task: str, count: int, batch_size:
     loss_fn = loss_function(model, task)
     n = sum(p.measured for p in probes)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def one_batch(x, y):
         with tf.GradientTape() as tape:
             outputs = forward(x, training=True)
