@@ -33,6 +33,13 @@ SUITES = """
             levels=["glorot_uniform", "he_normal"],
         ),
         Suite(
+            name="reuse_lr",
+            factor="learning_rate",  # the learning rate is an optimizer variable: one graph for all
+            question="Does a reused model train at the new run's learning rate?",
+            base=Setup(depth=2, width=16, optimizer="adam", steps=60, eval_every=30),
+            levels=[0.001, 0.03],
+        ),
+        Suite(
             name="reuse_lstm",
             factor="cell",
             question="And a recurrent one, with its time-step gradients?",
@@ -70,7 +77,7 @@ def both_ways(tmp_path_factory):
     return folder / "fresh", folder / "reused"
 
 
-@pytest.mark.parametrize("suite", ["reuse_mlp", "reuse_lstm"])
+@pytest.mark.parametrize("suite", ["reuse_mlp", "reuse_lr", "reuse_lstm"])
 def test_reused_models_record_exactly_what_fresh_builds_record(both_ways, suite):
     fresh, reused = (read(folder / suite) for folder in both_ways)
     assert set(fresh) == set(reused)
@@ -79,11 +86,23 @@ def test_reused_models_record_exactly_what_fresh_builds_record(both_ways, suite)
     assert fresh["runs"]["status"].eq("ok").all() and len(fresh["runs"]) == 6
 
 
-def test_setup_time_is_spent_once_per_graph(both_ways):
-    fresh, reused = (pd.read_csv(folder / "reuse_mlp" / "runs.csv") for folder in both_ways)
+@pytest.mark.parametrize("suite", ["reuse_mlp", "reuse_lr"])
+def test_setup_time_is_spent_once_per_graph(both_ways, suite):
+    fresh, reused = (pd.read_csv(folder / suite / "runs.csv") for folder in both_ways)
     assert (fresh["setup_s"] > 0).all()  # every fresh run builds and traces
-    # The two initializer variants share one graph: only the very first run of the suite builds it.
+    # The two variants share one graph: only the very first run of the suite builds it.
     assert (reused["setup_s"] > 0).sum() == 1 and reused["setup_s"].iloc[0] > 0
+
+
+def test_a_reused_model_steps_at_the_new_runs_learning_rate(both_ways):
+    """Adam's first update moves every weight by about the learning rate (|m̂/√v̂| = 1 at step 1), so
+    the first update relative to the (equal) initial weights scales with it: 30x between the levels."""
+    steps = pd.read_parquet(both_ways[1] / "reuse_lr" / "steps.parquet")
+    assert sorted(steps["learning_rate"].dropna().round(6).unique()) == [0.001, 0.03]
+    layers = pd.read_parquet(both_ways[1] / "reuse_lr" / "layers.parquet")
+    first = layers[(layers["step"] == 0) & (layers["depth"] == 1)].set_index(["variant", "seed"])["update_ratio"]
+    ratio = first.xs("0.03", level="variant") / first.xs("0.001", level="variant")
+    assert ratio.between(25, 35).all(), ratio
 
 
 def test_a_model_reused_after_another_graph_was_built_trains_as_a_fresh_build(monkeypatch):
@@ -101,13 +120,16 @@ def test_a_model_reused_after_another_graph_was_built_trains_as_a_fresh_build(mo
         pd.testing.assert_frame_equal(getattr(reused, name), getattr(fresh, name), check_exact=True, obj=name)
 
 
-def test_graph_key_ignores_initial_weights_only():
+def test_graph_key_ignores_initial_weights_and_the_learning_rate_only():
     base = Setup(depth=3, width=16)
-    same = [dataclasses.replace(base, initializer="he_normal"), dataclasses.replace(base, bias_initializer="ones")]
+    same = [
+        dataclasses.replace(base, initializer="he_normal"),
+        dataclasses.replace(base, bias_initializer="ones"),
+        dataclasses.replace(base, learning_rate=0.1),
+    ]
     assert all(graph_key(s, "standard") == graph_key(base, "standard") for s in same)
     different = [
         dataclasses.replace(base, activation="tanh"),
-        dataclasses.replace(base, learning_rate=0.1),
         dataclasses.replace(base, steps=300),
         dataclasses.replace(base, optimizer="adam"),
     ]

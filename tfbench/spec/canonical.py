@@ -63,9 +63,11 @@ def level_json(value: Any) -> str:
 
 
 def graph_key(setup, mode: str) -> str | None:
-    """What decides the traced graph: the Setup without its initializers, and the monitor mode.
-    None for a user's callable model, whose graph tfbench cannot see."""
+    """What decides the traced graph: the Setup without its initializers and its learning rate (a
+    variable of the optimizer, which a reused model's reset assigns), and the monitor mode. None for
+    a user's callable model, whose graph tfbench cannot see."""
     if callable(setup.model):
         return None
-    graph = dataclasses.replace(setup, initializer=None, bias_initializer=None)
-    return json.dumps({"setup": canonical(graph), "mode": mode}, sort_keys=True)
+    graph = canonical(dataclasses.replace(setup, initializer=None, bias_initializer=None))
+    graph.pop("learning_rate")
+    return json.dumps({"setup": graph, "mode": mode}, sort_keys=True)
