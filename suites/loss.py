@@ -3,13 +3,22 @@ softmax + log-likelihood.
 
 With a sigmoid output a and MSE, the output layer's backpropagated signal is δ = (a − y)·σ′(z): when
 an output unit saturates at the wrong answer σ′(z) ≈ 0 and it learns slowly, exactly when it is most
-wrong. Binary cross-entropy on the same sigmoid output cancels σ′(z), leaving δ = a − y; softmax with
-the log-likelihood (sparse categorical cross-entropy) gives δ = a − y as well. The integer labels are
-one-hot for the MSE and binary cross-entropy variants (see README, Setup). Keras averages those two
-losses over the 10 output units, so at equal error their gradients are a tenth of the softmax's sum.
+wrong; and since σ′(z) ≤ 1/4, even an unsaturated unit passes at most half of what cross-entropy does
+(Keras's MSE carries a factor 2). Binary cross-entropy on the same sigmoid output cancels σ′(z),
+leaving δ = a − y; softmax with the log-likelihood (sparse categorical cross-entropy) gives δ = a − y
+as well. The integer labels are one-hot for the MSE and binary cross-entropy variants (see README,
+Setup). Keras averages those two losses over the 10 output units, so at equal error their gradients
+are a tenth of the softmax's sum: the learning rate of 8 is large for them and about the most the
+softmax variant takes (at 10 one seed in three collapses to chance).
+
+In 300 updates on batches of 128 both cross-entropies train (about 0.90 and 0.95 accuracy over 3
+seeds) while MSE stays near 0.3: the two sigmoid variants differ only in the σ′(z) factor (and
+Keras's 2) of their output δ.
 """
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
+
+SOURCE = "001_c9177f1e47383ab4.txt"  # 损失函数与激活函数的选择: MSE + sigmoid vs cross-entropy, softmax
 
 SUITE = Suite(
     name="loss",
@@ -23,8 +32,8 @@ SUITE = Suite(
         initializer="glorot_uniform",
         data="digits",
         optimizer="sgd",
-        learning_rate=1.0,
-        batch_size=64,
+        learning_rate=8.0,
+        batch_size=128,
         steps=300,
     ),
     levels={
@@ -33,4 +42,18 @@ SUITE = Suite(
         "softmax+log_likelihood": {"output_activation": "softmax", "loss": "sparse_categorical_crossentropy"},
     },
     reference="sigmoid+mse",
+    claims=[
+        Claim(
+            text="With a sigmoid output, cross-entropy trains better than MSE: its δ = a − y has no σ′(z)",
+            better="sigmoid+cross_entropy",
+            than="sigmoid+mse",
+            source=SOURCE,
+        ),
+        Claim(
+            text="For classification, softmax with the log-likelihood trains better than sigmoid with MSE",
+            better="softmax+log_likelihood",
+            than="sigmoid+mse",
+            source=SOURCE,
+        ),
+    ],
 )

@@ -5,6 +5,7 @@ The step-0 loss is checked against a numpy forward pass and the closed-form loss
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +16,12 @@ from tfbench.errors import TfbenchError
 from tfbench.harness.build import build_model, resolve_fields
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.train import train_run
+from tfbench.spec.discovery import load_file
 from tfbench.spec.setup import Setup
 
 SEED = 3
 BASE = Setup(depth=2, width=8, activation="sigmoid", batch_size=32, steps=2, eval_every=2)
+LOSS_SUITE = Path(__file__).resolve().parent.parent / "suites" / "loss.py"
 
 
 def sigmoid(z):
@@ -76,6 +79,34 @@ def test_softmax_with_sparse_cross_entropy_is_the_negative_log_likelihood_of_the
     # None is the task's default: the same softmax and loss
     assert step0_loss(dataclasses.replace(BASE, loss="sparse_categorical_crossentropy")) == pytest.approx(
         expected, rel=1e-6
+    )
+
+
+def loss_suite_setups() -> dict:
+    """The loss suite's variants, cut to 2 updates: their step-0 gradients are the suite's."""
+    (suite,) = load_file(LOSS_SUITE)
+    return {v.label: dataclasses.replace(v.setup, steps=2, eval_every=2) for v in suite.variants()}
+
+
+def step0_output_bias_gradient_norm(setup) -> float:
+    layers = train_run(setup, SEED, mode="none").layers_table
+    return float(layers[(layers.step == 0) & (layers.layer == "output")]["bias_grad_norm"].iloc[0])
+
+
+def test_the_loss_suites_output_delta_is_a_minus_y_times_sigmoid_prime_for_mse_and_a_minus_y_for_cross_entropy():
+    # The output bias gradient is the batch sum of δ; Keras averages both losses over batch and units.
+    setups = loss_suite_setups()
+    x, y = batch0(setups["sigmoid+mse"])
+    z = numpy_forward(setups["sigmoid+mse"], x)
+    a, t = sigmoid(z), np.eye(10)[y]
+    scale = 1.0 / (len(y) * 10)
+    mse_delta = 2 * (a - t) * a * (1 - a) * scale  # d/dz of mean (a − y)²: the σ′(z) = a(1 − a) factor
+    cross_entropy_delta = (a - t) * scale
+    assert step0_output_bias_gradient_norm(setups["sigmoid+mse"]) == pytest.approx(
+        np.linalg.norm(mse_delta.sum(axis=0)), rel=1e-4
+    )
+    assert step0_output_bias_gradient_norm(setups["sigmoid+cross_entropy"]) == pytest.approx(
+        np.linalg.norm(cross_entropy_delta.sum(axis=0)), rel=1e-4
     )
 
 
