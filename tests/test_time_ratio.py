@@ -174,3 +174,24 @@ def test_compare_tolerates_a_baseline_without_the_column_and_gates_it_where_both
     assert comparison.regressions.iloc[0].regressions == ["log10_time_ratio"]
     assert "time Δ" in terminal_text(comparison)
     assert compare(current, moved, "grad:0.6").regressions.empty
+
+
+def test_an_input_gradient_far_below_float32_squares_is_measured_not_zero():
+    # y_pred = Σ_t w_t x_t with w_0 = 1e-25: ∂L/∂x_0 ≈ 1e-25, whose float32 square underflows to zero
+    from types import SimpleNamespace
+
+    from tfbench.harness.timesteps import InputGradients
+
+    weights = np.array([1e-25, 1e-3, 1.0], dtype=np.float32)
+    inputs = keras.Input((3, 1))
+    model = keras.Model(inputs, keras.layers.Dense(1, use_bias=False)(keras.layers.Flatten()(inputs)))
+    model.layers[-1].set_weights([weights[:, None]])
+    model.compile(loss="mse")
+    x = np.ones((4, 3, 1), dtype=np.float32)
+    y = np.zeros((4, 1), dtype=np.float32)
+    table = InputGradients(model, SimpleNamespace(x_train=x, y_train=y), batch_size=4, seed=0).table(0)
+    # L = mean_i (Σ_t w_t x_it)², so ∂L/∂x_it = 2 ŷ_i w_t / 4, and the norm over 4 examples is 2 ŷ |w_t| / 2
+    prediction = float(weights.astype(np.float64).sum())
+    expected = prediction * np.abs(weights.astype(np.float64))
+    np.testing.assert_allclose(table["input_grad_norm"], expected, rtol=1e-5)
+    assert -25.5 < math.log10(table["input_grad_norm"].iloc[0] / table["input_grad_norm"].iloc[-1]) < -24.5
