@@ -3,7 +3,7 @@
 RUNS = [
     "suite", "factor", "variant", "level", "seed", "status", "verdict", "verdict_end", "steps", "metric_name",
     "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio", "wall_s", "steps_per_s",
-    "setup_hash", "error", "setup_s", "step_s", "monitor_s",
+    "setup_hash", "error", "setup_s", "step_s", "monitor_s", "log10_time_ratio",
 ]  # fmt: skip
 STEPS = [
     "suite", "variant", "seed", "step", "loss", "reg_loss", "metric", "global_grad_norm", "learning_rate",

@@ -79,7 +79,7 @@ def sample_records() -> SuiteRecords:
             "wall_s": [1.5, 0.25, 0.01], "steps_per_s": [200.0, 16.0, np.nan],
             "setup_hash": ["0123456789012345", "1e10000000000000", "abcdef0123456789"],
             "error": ["", "", "ValueError: boom"], "setup_s": [0.75, 0.0, np.nan], "step_s": [0.5, 0.2, np.nan],
-            "monitor_s": [0.01, np.nan, np.nan],
+            "monitor_s": [0.01, np.nan, np.nan], "log10_time_ratio": [np.nan, -9.25, np.nan],
         }
     )[list(reversed(RUNS))]  # column order on input does not matter  # fmt: skip
     steps = pd.DataFrame(

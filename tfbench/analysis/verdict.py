@@ -2,6 +2,7 @@
 
 `verdict` judges step 0: the gradient flow that architecture and initializer create.
 `verdict_end` judges the last recorded step: what training did to it. A failed run has no verdict.
+A recurrent model is judged across depth and back through time (its input gradient per time step).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from tfbench.records.kernel_rows import kernel_rows
 
 # Gradients that shrink or grow by more than two orders of magnitude between the last hidden layer
 # and the first leave the first layers learning 100x slower or faster than the last under one
-# learning rate: beyond that no single step size suits every layer.
+# learning rate: beyond that no single step size suits every layer. Back through time the same
+# bound applies to the input gradient of the first time step against the last: beyond it the loss
+# no longer depends on the early inputs, and no update learns from them.
 DECADES = 2.0
 
 # A loss a thousand times its starting value is outside anything a converging run shows; an
@@ -46,20 +49,46 @@ def log10_ratio(first: float, last: float) -> float:
         return float(np.log10(np.float64(first)) - np.log10(np.float64(last)))
 
 
-def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False) -> tuple[str, str]:
-    """(verdict, reason) from the kernel and δ gradient ratios; the larger magnitude decides."""
+def time_ratio(timesteps_at_step) -> tuple[float, int]:
+    """(log10 ‖∂L/∂x_1‖ / ‖∂L/∂x_T‖, T) from one step's time-step rows (columns timestep,
+    input_grad_norm: timestep 0 is x_1); (NaN, 0) without rows (not a recurrent model)."""
+    if timesteps_at_step is None or len(timesteps_at_step) == 0:
+        return math.nan, 0
+    by_time = timesteps_at_step.set_index("timestep").sort_index()["input_grad_norm"]
+    return log10_ratio(by_time.iloc[0], by_time.iloc[-1]), len(by_time)
+
+
+def _decades(ratio: float) -> str:
+    return f"{ratio:+.1f}" if math.isfinite(ratio) else ("-inf" if ratio < 0 else "+inf")
+
+
+def time_evidence(ratio: float, length: int) -> str:
+    """How the input gradient of the first time step compares with the last, e.g.
+    "‖∂L/∂x_1‖ is 10^-9.3 of ‖∂L/∂x_100‖ (time steps 1 vs 100)"."""
+    return f"‖∂L/∂x_1‖ is 10^{_decades(ratio)} of ‖∂L/∂x_{length}‖ (time steps 1 vs {length})"
+
+
+def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False,
+          time: tuple[float, int] = (math.nan, 0)) -> tuple[str, str]:  # fmt: skip
+    """(verdict, reason) from the kernel and δ gradient ratios across depth and `time` = time_ratio(...)
+    back through time; the larger magnitude decides."""
     if nonfinite:
         return "diverged", "non-finite gradients"
-    candidates = [(abs(r), r, name) for r, name in ((kernel_ratio, "kernel"), (delta_ratio, "δ")) if not math.isnan(r)]
+    ratio_in_time, length = time
+    ratios = ((kernel_ratio, "kernel"), (delta_ratio, "δ"), (ratio_in_time, "time"))
+    candidates = [(abs(r), r, name) for r, name in ratios if not math.isnan(r)]
     if not candidates:
         return "vanishing", "no gradient signal at the first or last hidden layer"
     _, ratio, name = max(candidates)
-    decades = f"{ratio:+.1f}" if math.isfinite(ratio) else ("-inf" if ratio < 0 else "+inf")
+    if name == "time":
+        reason = time_evidence(ratio, length)
+    else:
+        reason = f"{name} gradient first/last hidden layer {_decades(ratio)} decades"
     if ratio < -DECADES:
-        return "vanishing", f"{name} gradient first/last hidden layer {decades} decades"
+        return "vanishing", reason
     if ratio > DECADES:
-        return "exploding", f"{name} gradient first/last hidden layer {decades} decades"
-    return "healthy", f"{name} gradient first/last hidden layer {decades} decades"
+        return "exploding", reason
+    return "healthy", reason
 
 
 def gradient_ratios(layers_at_step) -> tuple[float, float]:
@@ -77,11 +106,12 @@ def gradient_ratios(layers_at_step) -> tuple[float, float]:
     )
 
 
-def judge_step(layers_at_step) -> tuple[str, str, float, float]:
-    """(verdict, reason, kernel ratio, δ ratio) for the layer rows of one recorded step."""
+def judge_step(layers_at_step, timesteps_at_step=None) -> tuple[str, str, float, float]:
+    """(verdict, reason, kernel ratio, δ ratio) for the layer rows of one recorded step and, for a
+    recurrent model, its time-step rows (timesteps.parquet) of the same moment."""
     if layers_at_step.empty:
         return "diverged", "no finite step recorded", math.nan, math.nan
     kernel_ratio, delta_ratio = gradient_ratios(layers_at_step)
     nonfinite = bool(layers_at_step["nonfinite"].fillna(0).gt(0).any())
-    verdict, reason = judge(kernel_ratio, delta_ratio, nonfinite)
+    verdict, reason = judge(kernel_ratio, delta_ratio, nonfinite, time_ratio(timesteps_at_step))
     return verdict, reason, kernel_ratio, delta_ratio

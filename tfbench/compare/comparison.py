@@ -21,7 +21,13 @@ from tfbench.records.tolerances import parse_mapping
 
 KEYS = ["suite", "variant"]
 # Compared quantity -> the gate that judges it.
-QUANTITIES = {"final_metric": "metric", "best_metric": "metric", "log10_grad_ratio": "grad", "speed": "speed"}
+QUANTITIES = {"final_metric": "metric", "best_metric": "metric", "log10_grad_ratio": "grad",
+              "log10_time_ratio": "grad", "speed": "speed"}  # fmt: skip
+# Gradient ratios (log10): 0 is balanced, farther from 0 on either side is worse.
+RATIOS = ("log10_grad_ratio", "log10_time_ratio")
+# Appended to runs.csv after schema 1 was first written (older records lack it) and NaN for runs
+# of models it does not apply to (non-recurrent): compared where both sides have it.
+OPTIONAL = ("log10_time_ratio",)
 # How bad each verdict is; a move to a larger rank is a regression. A failed run has no verdict.
 VERDICT_RANK = {"healthy": 0, "vanishing": 1, "exploding": 1, "diverged": 2, "failed": 3}
 VERDICTS = ("verdict", "verdict_end")
@@ -106,6 +112,7 @@ def summarize(runs: pd.DataFrame, reference: float | None) -> pd.DataFrame:
         **{name: (name, _worst_mode) for name in VERDICTS},
     )  # fmt: skip
     finite = runs[~failed].replace([math.inf, -math.inf], math.nan)
+    finite = finite.assign(**{name: math.nan for name in OPTIONAL if name not in finite})  # older records
     stats = finite.groupby(KEYS)[list(QUANTITIES)].agg(["mean", "std", "count"])
     stats.columns = [f"{quantity}_{stat}" for quantity, stat in stats.columns]
     return table.join(stats)
@@ -123,7 +130,7 @@ def suite_gates(base: Side, current: Side, cli: dict) -> dict[str, dict]:
 
 def harm(quantity: str, metric_name, base: float, current: float) -> float | None:
     """How much worse CURRENT is than BASE (positive = worse); None when the direction is unknown."""
-    if quantity == "log10_grad_ratio":  # farther from 0 decades = gradients less balanced across depth
+    if quantity in RATIOS:  # farther from 0 decades = gradients less balanced across depth or time
         if base * current < 0:  # vanishing side <-> exploding side: a different imbalance, judged by the move
             return abs(current - base)
         return abs(current) - abs(base)
@@ -161,7 +168,8 @@ def compare_sides(base: Side, current: Side, cli_gates: dict) -> Comparison:
         ref_base = ref_current = None
         side = "BASE" if base.reference_speed is None else "CURRENT"
         notes.append(f"speed: raw steps/s ({side} has no calibration in its manifest), machines may differ")
-    notes.extend(filter(None, [execution_note(base, current)]))
+    absent = [absent_note(name, base, current) for name in OPTIONAL]
+    notes.extend(filter(None, [execution_note(base, current), *absent]))
     merged = summarize(base.runs, ref_base).merge(
         summarize(current.runs, ref_current),
         how="outer",
@@ -232,6 +240,15 @@ def verdict_worsened(before, after) -> bool:
     """A move to a worse verdict, or between two different unhealthy ones (vanishing <-> exploding)."""
     rank_before, rank_after = VERDICT_RANK.get(before, 0), VERDICT_RANK.get(after, 0)
     return rank_after > rank_before or (rank_after == rank_before > 0 and before != after)
+
+
+def absent_note(column: str, base: Side, current: Side) -> str | None:
+    """Say so when one side's runs.csv lacks an appended column that the other side has values in."""
+    sides = {"BASE": base.runs, "CURRENT": current.runs}
+    lacking = [role for role, runs in sides.items() if column not in runs]
+    if len(lacking) != 1 or not any(column in runs and runs[column].notna().any() for runs in sides.values()):
+        return None
+    return f"{column}: not in {lacking[0]}'s runs.csv (written before the column was added); not compared"
 
 
 def execution_note(base: Side, current: Side) -> str | None:

@@ -9,11 +9,12 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from tfbench.compare.comparison import Comparison
+from tfbench.compare.comparison import OPTIONAL, Comparison
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 
-COLUMNS = {"final_metric": "final Δ", "best_metric": "best Δ", "log10_grad_ratio": "grad Δ", "speed": "speed Δ"}
+COLUMNS = {"final_metric": "final Δ", "best_metric": "best Δ", "log10_grad_ratio": "grad Δ",
+           "log10_time_ratio": "time Δ", "speed": "speed Δ"}  # fmt: skip
 
 MARKDOWN = jinja2.Template(
     """## tfbench compare
@@ -62,7 +63,10 @@ def display_table(comparison: Comparison) -> pd.DataFrame:
         ("REGRESSION: " + ", ".join(found)) if found else ("ok" if presence == "both" else presence)
         for found, presence in zip(table.regressions, table.presence, strict=True)
     ]
-    shown = ["suite", "variant", "seeds", "verdict", "verdict_end", *[c for c in COLUMNS.values() if c in table]]
+    # a column of a quantity neither side has (the time ratio outside recurrent models) is left out
+    optional = {COLUMNS[name] for name in OPTIONAL}
+    quantities = [c for c in COLUMNS.values() if c in table and not (c in optional and not table[c].fillna("").any())]
+    shown = ["suite", "variant", "seeds", "verdict", "verdict_end", *quantities]
     return table[[*shown, "result"]].fillna("")
 
 

@@ -214,21 +214,34 @@ def run_variant(suite: Suite, variant: Variant, setup, seed: int, monitor: str, 
     except Exception as error:  # isolation: one broken variant is a result row, not a crash
         row.update(status="failed", steps=0, error=failure_text(error), wall_s=time.perf_counter() - started)
         return row, None, None, None
-    layers = result.layers_table
-    start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(layers[layers.step == 0])
-    end_verdict = (
-        "diverged" if result.status == "diverged" else verdict.judge_step(layers[layers.step == layers.step.max()])[0]
-    )
     row.update(
-        status=result.status, verdict=start_verdict, verdict_end=end_verdict, steps=result.steps,
-        metric_name=result.metric_name, final_loss=result.final_loss, final_metric=result.final_metric,
-        best_metric=result.best_metric, log10_grad_ratio=kernel_ratio, log10_delta_ratio=delta_ratio,
-        wall_s=result.wall_s, steps_per_s=result.steps_per_s, setup_s=result.setup_s,
-        step_s=result.step_s, monitor_s=result.monitor_s,
+        status=result.status, steps=result.steps, metric_name=result.metric_name, final_loss=result.final_loss,
+        final_metric=result.final_metric, best_metric=result.best_metric, wall_s=result.wall_s,
+        steps_per_s=result.steps_per_s, setup_s=result.setup_s, step_s=result.step_s, monitor_s=result.monitor_s,
+        **judged(result),
     )  # fmt: skip
     keys = {"suite": suite.name, "variant": variant.label, "seed": seed}
     timesteps = None if result.timesteps_table is None else result.timesteps_table.assign(**keys)
-    return row, result.steps_table.assign(**keys), layers.assign(**keys), timesteps
+    return row, result.steps_table.assign(**keys), result.layers_table.assign(**keys), timesteps
+
+
+def judged(result) -> dict:
+    """A finished run's verdicts and gradient ratios: at step 0, and at the last recorded step (the
+    layers' last recorded step; for a recurrent model also its time steps after the last update)."""
+    layers, times = result.layers_table, result.timesteps_table
+
+    def at(table, step):
+        return None if table is None else table[table.step == step]
+
+    start_times = at(times, 0)
+    start_verdict, _, kernel_ratio, delta_ratio = verdict.judge_step(at(layers, 0), start_times)
+    if result.status == "diverged":
+        end_verdict = "diverged"
+    else:
+        end_times = None if times is None else at(times, times.step.max())
+        end_verdict = verdict.judge_step(at(layers, layers.step.max()), end_times)[0]
+    return {"verdict": start_verdict, "verdict_end": end_verdict, "log10_grad_ratio": kernel_ratio,
+            "log10_delta_ratio": delta_ratio, "log10_time_ratio": verdict.time_ratio(start_times)[0]}  # fmt: skip
 
 
 def progress_line(row: dict) -> str:

@@ -38,6 +38,9 @@ class InputGradients:
             y_pred = self.model(x, training=False)
             loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
         gradient = tape.gradient(loss, x)  # [batch, time, features]
+        # Squared in float64: in float32 an entry below 1e-19 squares to zero, and the gradient that
+        # reaches the first inputs of a long sequence can be far smaller (a GRU's, at initialization).
+        gradient = tf.cast(gradient, tf.float64)
         return tf.sqrt(tf.reduce_sum(tf.square(gradient), axis=[0, 2]))
 
     def table(self, step: int) -> pd.DataFrame:

@@ -30,7 +30,7 @@ RUN_COLUMNS = (
     "metric_name", "final_loss", "final_metric", "best_metric", "log10_grad_ratio", "log10_delta_ratio",
     "wall_s", "steps_per_s", "setup_hash", "error",
     # appended after schema 1 was first written: readers tolerate their absence
-    "setup_s", "step_s", "monitor_s",
+    "setup_s", "step_s", "monitor_s", "log10_time_ratio",
 )  # fmt: skip
 # What the machine measured rather than the model computed: differs between two runs of one setup.
 TIMING_COLUMNS = ("wall_s", "steps_per_s", "setup_s", "step_s", "monitor_s")

@@ -83,7 +83,7 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     definitions = {"suites": {info["name"]: {"claims": info["claim_specs"]}}}
     suite_claims = claims_table(definitions, {info["name"]: suite_records.runs})
     table = tables.comparison_table(
-        suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"]
+        suite_records.runs, suite_records.layers, info["reference"], info["higher_is_better"], suite_records.timesteps
     )
     table = theory_overlay.with_overlay_columns(table, suite_records.layers, info["predictions"])
     tables.write_summary(folder, table, title=info["name"], claims=suite_claims)
@@ -97,7 +97,7 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
             figures.append({"name": key, "src": f"figures/{key}.png", "caption": plots.FIGURES[key].caption})
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
-        **info, **common, root="../", rows=rows, figures=figures, theory=theory,
+        **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
         claims=suite_claims.to_dict("records"),
     )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))

@@ -1,5 +1,6 @@
 """The comparison table of one suite (docs/design.md §6–§7): per variant, mean and 95 % bootstrap CI across seeds
-of the final metric, final loss, log10 gradient ratio and steps/s; the paired difference against the
+of the final metric, final loss, log10 gradient ratio (across depth, and back through time for recurrent
+models) and steps/s; the paired difference against the
 suite's reference level on the same seeds; the verdicts with the layer and step that triggered them.
 
 Also written as DIR/<suite>/summary.csv and summary.md (markdown, for a PR comment).
@@ -25,7 +26,8 @@ from tfbench.analysis import verdict as verdicts
 from tfbench.records.store import atomic_write
 from tfbench.report import theory_overlay
 
-STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "steps_per_s")  # runs.csv columns summarised
+# runs.csv columns summarised
+STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "log10_time_ratio", "steps_per_s")
 TABLE_COLUMNS = (
     "variant", "level", "seeds", "diverged", "failed",
     *(f"{name}_{part}" for name in STATISTICS for part in ("mean", "low", "high")),
@@ -118,20 +120,23 @@ def _layer(row) -> str:
     return f"{row['layer']} (depth {int(row['depth'])})"
 
 
-def verdict_trigger(layers_of_one_run: pd.DataFrame, verdict: str, step: int) -> str:
-    """A sentence naming the layer and step that triggered `verdict`, from one run's layers rows.
+def verdict_trigger(layers_of_one_run: pd.DataFrame, verdict: str, step: int, times=None) -> str:
+    """A sentence naming the layer (or time step) and step that triggered `verdict`, from one run's layers
+    rows and, for a recurrent model, its time-step rows of the judged moment (`times`).
 
-    vanishing / exploding / healthy: the ratio that decided at `step` (kernel or δ, the larger magnitude,
-    as verdict.judge does), between the first layer and the last hidden layer, e.g.
-    "dense_1 (depth 1) at step 0: kernel gradient 10^-5.3 of dense_10's (beyond ±2 decades)".
+    vanishing / exploding / healthy: the ratio that decided at `step` (kernel, δ or time, the larger
+    magnitude, as verdict.judge does), between the first layer and the last hidden layer, e.g.
+    "dense_1 (depth 1) at step 0: kernel gradient 10^-5.3 of dense_10's (beyond ±2 decades)", or between
+    the first and the last time step, e.g. "‖∂L/∂x_1‖ is 10^-9.3 of ‖∂L/∂x_100‖ (time steps 1 vs 100) at
+    step 0 (beyond ±2 decades)".
     diverged: the first recorded step with non-finite gradients and the layer with the most non-finite
     entries (then the largest gradient entry); when no gradient is non-finite, the run's last recorded
     step (records end where a run diverged) and the layer with the largest gradient entry.
     """
-    return _describe(layers_of_one_run, verdict, step)
+    return _describe(layers_of_one_run, verdict, step, times=times)
 
 
-def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None) -> str:
+def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None, times=None) -> str:
     of_seed = "" if seed is None else f" of seed {seed}"
     if verdict == "diverged":
         return _divergence_trigger(rows, of_seed)
@@ -143,7 +148,9 @@ def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None) -> str:
     first = by_depth.iloc[0]
     last_depth = max(first["depth"], by_depth["depth"].max() - 1)  # the output layer is depth + 1
     last = by_depth[by_depth["depth"] == last_depth].iloc[0]
-    candidates = [(abs(r), r, name) for r, name in ((kernel_ratio, "kernel"), (delta_ratio, "δ")) if not math.isnan(r)]
+    ratio_in_time, length = verdicts.time_ratio(times)
+    ratios = ((kernel_ratio, "kernel"), (delta_ratio, "δ"), (ratio_in_time, "time"))
+    candidates = [(abs(r), r, name) for r, name in ratios if not math.isnan(r)]
     if not candidates:
         return (
             f"{_layer(first)} at step {step}{of_seed}: no gradient signal at {first['layer']} or {last['layer']} "
@@ -153,6 +160,9 @@ def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None) -> str:
     bound = verdicts.DECADES
     within = -bound <= ratio <= bound
     judged = f"within ±{bound:g} decades" if within else f"beyond ±{bound:g} decades"
+    if name == "time":
+        at = int(times["step"].iloc[0])
+        return f"{verdicts.time_evidence(ratio, length)} at step {at}{of_seed} ({judged})"
     return f"{_layer(first)} at step {step}{of_seed}: {name} gradient {_decades(ratio)} of {last['layer']}'s ({judged})"
 
 
@@ -180,7 +190,7 @@ def _divergence_trigger(rows: pd.DataFrame, of_seed: str = "") -> str:
     )
 
 
-def _trigger(runs: pd.DataFrame, layers: pd.DataFrame, column: str, label: str) -> str:
+def _trigger(runs: pd.DataFrame, layers: pd.DataFrame, column: str, label: str, timesteps=None) -> str:
     """The trigger sentence of the first seed whose `column` verdict is `label`."""
     if not label:
         return ""
@@ -188,15 +198,28 @@ def _trigger(runs: pd.DataFrame, layers: pd.DataFrame, column: str, label: str) 
     if matching.empty or layers.empty:
         return ""
     seed = matching["seed"].iloc[0]
-    own = layers[(layers["variant"].astype(str) == str(matching["variant"].iloc[0])) & (layers["seed"] == seed)]
+    variant = str(matching["variant"].iloc[0])
+    own = layers[(layers["variant"].astype(str) == variant) & (layers["seed"] == seed)]
     step = 0 if column == "verdict" or own.empty else int(own["step"].max())
-    return _describe(own, label, step, seed=seed)
+    return _describe(own, label, step, seed=seed, times=_own_times(timesteps, variant, seed, column))
+
+
+def _own_times(timesteps, variant: str, seed, column: str):
+    """One run's time-step rows at the moment `column` judges: step 0, or the last measured (after the
+    last update); None without time-step records."""
+    if timesteps is None or timesteps.empty:
+        return None
+    own = timesteps[(timesteps["variant"].astype(str) == variant) & (timesteps["seed"] == seed)]
+    if own.empty:
+        return None
+    return own[own["step"] == (0 if column == "verdict" else own["step"].max())]
 
 
 # --------------------------------------------------------------------------------------------- table
 
 
-def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, higher_is_better: bool) -> pd.DataFrame:
+def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, higher_is_better: bool,
+                     timesteps: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per variant, in the order variants first appear in `runs`.
 
     seeds: runs recorded for the variant (any status); diverged / failed: how many of them. Failed runs
@@ -204,9 +227,10 @@ def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, h
     from those means and CIs (the other statistics keep them). `<stat>_mean/_low/_high` is bootstrap_ci
     over seeds. `diff_vs_reference_*`: paired final-metric differences against `reference` on the same
     seeds (NaN on the reference's own row). verdict / verdict_end: the most common over seeds (a tie goes
-    to the earliest seed's), with `verdict_trigger` / `verdict_end_trigger` naming the layer and step that
-    triggered it in the first seed that has it. best: the variant with the best final_metric_mean
-    (highest when higher_is_better, else lowest; NaN never best; a tie goes to the first).
+    to the earliest seed's), with `verdict_trigger` / `verdict_end_trigger` naming the layer (or, from
+    `timesteps`, the time step) and step that triggered it in the first seed that has it. best: the
+    variant with the best final_metric_mean (highest when higher_is_better, else lowest; NaN never best;
+    a tie goes to the first).
     """
     runs = runs.assign(variant=runs["variant"].astype(str))
     layers = layers if layers is not None else pd.DataFrame(columns=["variant", "seed", "step"])
@@ -233,7 +257,7 @@ def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, h
         row["diff_vs_reference_mean"], row["diff_vs_reference_low"], row["diff_vs_reference_high"] = diff
         for column in ("verdict", "verdict_end"):
             row[column] = _most_common(usable[column]) if column in usable.columns else ""
-            row[f"{column}_trigger"] = _trigger(usable, layers, column, row[column])
+            row[f"{column}_trigger"] = _trigger(usable, layers, column, row[column], timesteps)
         rows.append(row)
     table = pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c != "best"])
     table["best"] = False
@@ -251,9 +275,10 @@ SUMMARY_MD = jinja2.Template(
     """\
 ### {{ title }}
 
-| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio | steps/s | diverged |\
+| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio |\
+{%- if time %} log10 time ratio |{% endif %} steps/s | diverged |\
 {%- if theory %} predicted decades/layer | measured decades/layer (δ) |{% endif %}
-|---|---|---|---|---|---|---|{% if theory %}---|---|{% endif %}
+|---|---|---|---|---|{% if time %}---|{% endif %}---|---|{% if theory %}---|---|{% endif %}
 {% for row in rows -%}
 | {{ row | join(" | ") }} |
 {% endfor %}
@@ -299,10 +324,16 @@ def _cell(text) -> str:
     return text.replace("|", "\\|").replace("\n", " ") or "–"
 
 
+def has_time_ratio(table: pd.DataFrame) -> bool:
+    """Whether some variant has a time ratio (a recurrent suite): only then is its column shown."""
+    return "log10_time_ratio_mean" in table and bool(table["log10_time_ratio_mean"].notna().any())
+
+
 def summary_markdown(table: pd.DataFrame, title: str) -> str:
     """The comparison table as markdown, one row per variant, triggers listed under it."""
     rows, triggers = [], []
     theory = theory_overlay.PREDICTED in table.columns  # the mean-field columns, where the overlay applies
+    time = has_time_ratio(table)
     reference = table.attrs.get("reference")  # set by comparison_table; a table read back from csv has none
     for _, row in table.iterrows():
         name = _cell(row["variant"])
@@ -318,6 +349,7 @@ def summary_markdown(table: pd.DataFrame, title: str) -> str:
             _with_ci(row, "final_metric"),
             "reference" if str(row["variant"]) == reference else _with_ci(row, "diff_vs_reference", signed=True),
             _with_ci(row, "log10_grad_ratio", signed=True),
+            *([_with_ci(row, "log10_time_ratio", signed=True)] if time else []),
             _number(row["steps_per_s_mean"]),
             diverged,
         ])  # fmt: skip
@@ -329,7 +361,7 @@ def summary_markdown(table: pd.DataFrame, title: str) -> str:
             if isinstance(trigger, str) and trigger and (column == "verdict" or row["verdict_end"] != row["verdict"]):
                 when = "at the end" if column == "verdict_end" else "at the start"
                 triggers.append(f"{name}, {_cell(row[column])} {when}: {_cell(trigger)}")
-    return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers, theory=theory)
+    return SUMMARY_MD.render(title=_cell(title), rows=rows, triggers=triggers, theory=theory, time=time)
 
 
 def claims_markdown(claims: pd.DataFrame) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from tfbench.errors import SuiteError
 
 # runs.csv columns a comparison claim may compare: numbers a run computes about the model.
-CLAIM_COLUMNS = ("final_metric", "best_metric", "final_loss", "log10_grad_ratio", "log10_delta_ratio", "steps")
+CLAIM_COLUMNS = ("final_metric", "best_metric", "final_loss", "log10_grad_ratio", "log10_delta_ratio",
+                 "log10_time_ratio", "steps")  # fmt: skip
 # Columns whose better direction comes from the run's metric (accuracy: higher, MAE: lower).
 METRIC_COLUMNS = ("final_metric", "best_metric")
 VERDICTS = ("healthy", "vanishing", "exploding", "diverged")

@@ -66,6 +66,7 @@ def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict
         "best_metric": (validation["val_metric"].max() if higher else validation["val_metric"].min())
         if len(validation) else math.nan,
         "log10_grad_ratio": kernel_ratio, "log10_delta_ratio": delta_ratio,
+        "log10_time_ratio": math.nan,  # a monitored fit records no input gradients per time step
         "wall_s": sum(t for _, t in model.epoch_times),
         "steps_per_s": float(counts.sum() / seconds.sum()) if seconds.sum() > 0 else math.nan,
         "setup_hash": hashlib.sha256(f"{model.user_model.name}/{variant}/{seed}".encode()).hexdigest()[:16],
