@@ -97,7 +97,5 @@ def sequence_length(name: str, minimum: int) -> int:
     except ValueError:
         length = None
     if length is None or length < minimum:
-        raise DataError(
-            f"data={name!r} is invalid: T={text!r} must be an integer >= {minimum}, as in '{task}:100'"
-        )
+        raise DataError(f"data={name!r} is invalid: T={text!r} must be an integer >= {minimum}, as in '{task}:100'")
     return length
