@@ -15,6 +15,7 @@ SPIRALS_SEED = 1
 TEACHER_SEED = 2
 ADDING_SEED = 3
 RECALL_SEED = 4
+RECALL_NOISE_STD = 0.2**0.5  # the noise variance of Bengio et al.'s 2-sequence problem
 SEQUENCE_DEFAULT_LENGTH = 50
 
 
@@ -69,7 +70,7 @@ def recall(name: str, length: int, n_train: int = 4000, n_test: int = 1000) -> D
 
     The 2-sequence problem of Bengio, Simard & Frasconi (1994), where one input carries the class and
     the others are Gaussian noise on the same channel, with the marker channel of the adding problem
-    (Hochreiter & Schmidhuber 1997). Channel 0 is N(0, 1) noise except the marked step, which is +1
+    (Hochreiter & Schmidhuber 1997). Channel 0 is N(0, 0.2) noise except the marked step, which is +1
     (class 1) or -1 (class 0); channel 1 is 1 at the marked step and 0 elsewhere. The marked step is
     uniform over the sequence, so the lag to the output spans 0 .. T-1: the short lags show the network
     what to keep, the long ones need a memory that the noise at every later step does not overwrite.
@@ -80,7 +81,7 @@ def recall(name: str, length: int, n_train: int = 4000, n_test: int = 1000) -> D
     marked = rng.integers(0, length, n)
     rows = np.arange(n)
     x = np.zeros((n, length, 2))
-    x[..., 0] = rng.normal(0.0, 1.0, (n, length))
+    x[..., 0] = rng.normal(0.0, RECALL_NOISE_STD, (n, length))
     x[rows, marked, 0] = 2.0 * labels - 1.0
     x[rows, marked, 1] = 1.0
     # Examples are i.i.d., so slicing is as good a split as shuffling.
