@@ -72,7 +72,7 @@ def test_loaded_arrays_are_read_only_so_the_cache_cannot_be_corrupted():
 
 
 # ---------------------------------------------------------------------------------------------
-# spirals, teacher, adding
+# spirals, teacher, adding, recall
 
 
 def test_spirals_are_three_balanced_interleaved_classes():
@@ -121,13 +121,47 @@ def test_bad_adding_length_names_the_value(spec):
     assert spec.split(":")[1] in str(error.value) and "integer" in str(error.value)
 
 
+@pytest.mark.parametrize(("spec", "length"), [("recall", 50), ("recall:20", 20), ("recall:1", 1)])
+def test_recall_label_is_the_sign_of_the_one_marked_input(spec, length):
+    data = load_data(spec)
+    assert (data.name, data.task, data.num_classes) == (spec, "classification", 2)
+    assert (data.x_train.shape, data.x_test.shape) == ((4000, length, 2), (1000, length, 2))
+    x = np.concatenate([data.x_train, data.x_test]).astype(np.float64)
+    y = np.concatenate([data.y_train, data.y_test])
+    values, markers = x[..., 0], x[..., 1]
+    assert set(np.unique(markers).tolist()) <= {0.0, 1.0} and (markers.sum(axis=1) == 1).all()
+    marked = values[markers == 1]  # one per sequence, in sequence order
+    assert set(np.unique(marked).tolist()) == {-1.0, 1.0}
+    np.testing.assert_array_equal(y, (marked > 0).astype(int))
+    assert abs(y.mean() - 0.5) < 0.03  # two balanced classes: 5000 draws, sd 0.007
+    if length > 1:
+        noise = values[markers == 0]  # N(0, 0.2), the same for both classes: no clue outside the marker
+        assert abs(noise.mean()) < 0.01 and abs(noise.var() - 0.2) < 0.01
+        per_class = [values[(markers == 0) & (y[:, None] == label)].mean() for label in (0, 1)]
+        assert abs(per_class[0] - per_class[1]) < 0.015
+
+
+def test_recall_marks_every_step_alike_so_the_lag_spans_the_whole_sequence():
+    markers = load_data("recall:10").x_train[..., 1]
+    counts = markers.sum(axis=0)  # uniform: 400 per step, binomial sd ~19
+    assert counts.shape == (10,) and (np.abs(counts - 400) < 80).all()
+
+
+@pytest.mark.parametrize("spec", ["recall:0", "recall:-3", "recall:abc", "recall:2.5", "recall:"])
+def test_bad_recall_length_names_the_value(spec):
+    with pytest.raises(DataError, match="recall:") as error:
+        load_data(spec)
+    message = str(error.value)
+    assert spec.split(":")[1] in message and "integer >= 1" in message and "\n" not in message
+
+
 @pytest.mark.parametrize("spec", ["imagenet", "Digits", "", 5, None, 1.5])
 def test_unknown_data_names_the_value_and_lists_what_is_accepted(spec):
     with pytest.raises(DataError) as error:
         load_data(spec)
     message = str(error.value)
     assert repr(spec) in message and "\n" not in message
-    for accepted in ("digits", "spirals", "teacher", "adding", ".npz"):
+    for accepted in ("digits", "spirals", "teacher", "adding", "recall", ".npz"):
         assert accepted in message
     assert isinstance(error.value, TfbenchError)  # the CLI maps it to exit code 2
 

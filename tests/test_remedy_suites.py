@@ -21,7 +21,7 @@ FILES = {
     "depth.py": ["depth_sigmoid", "depth_relu"],
     "learning_rate.py": ["learning_rate"],
     "residual.py": ["residual"],
-    "recurrent.py": ["recurrent_50", "recurrent_100"],
+    "recurrent.py": ["recurrent_20", "recurrent_100"],
     "dropout.py": ["dropout"],
     "loss.py": ["loss"],
     "input_scale.py": ["input_scale"],

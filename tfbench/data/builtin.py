@@ -1,6 +1,6 @@
 """The registry of built-in data sets: the one place that says which names `Setup.data` accepts.
 
-A name may carry a parameter after a colon ("digits:raw", "adding:100"); the entry's loader receives
+A name may carry a parameter after a colon ("digits:raw", "adding:100", "recall:20"); the entry's loader receives
 the whole name. Adding a data set is one entry here and a loader in its own module.
 """
 
@@ -29,7 +29,12 @@ def _digits(name: str) -> Dataset:
 
 
 def _adding(name: str) -> Dataset:
-    return synthetic.adding(name, synthetic.adding_length(name))
+    # Two markers, one in each half, need at least two time steps.
+    return synthetic.adding(name, synthetic.sequence_length(name, minimum=2))
+
+
+def _recall(name: str) -> Dataset:
+    return synthetic.recall(name, synthetic.sequence_length(name, minimum=1))
 
 
 BUILTIN_DATA = {
@@ -37,6 +42,7 @@ BUILTIN_DATA = {
     "spirals": BuiltinData(lambda name: synthetic.spirals()),
     "teacher": BuiltinData(lambda name: synthetic.teacher()),
     "adding": BuiltinData(_adding, forms=("adding:T (T an integer >= 2)",)),
+    "recall": BuiltinData(_recall, forms=("recall:T (T an integer >= 1)",)),
     **{name: BuiltinData(load_keras_dataset, downloads=True) for name in KERAS_DATASETS},
 }
 
