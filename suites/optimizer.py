@@ -51,23 +51,33 @@ SUITE = Suite(
     claims=[
         Claim(
             text="Adam's per-parameter step size trains the net where plain SGD stalls",
-            better="adam", than="sgd", source="Kingma & Ba 2015",
+            better="adam",
+            than="sgd",
+            source="Kingma & Ba 2015",
         ),
         Claim(
             text="RMSprop's division by the running gradient scale trains the net where plain SGD stalls",
-            better="rmsprop", than="sgd", source="Tieleman & Hinton 2012",
+            better="rmsprop",
+            than="sgd",
+            source="Tieleman & Hinton 2012",
         ),
         Claim(
             text="Adagrad's per-parameter rates beat plain SGD's single rate",
-            better="adagrad", than="sgd", source="Duchi et al. 2011",
+            better="adagrad",
+            than="sgd",
+            source="Duchi et al. 2011",
         ),
         Claim(
             text="Adaptive methods converge quickly where momentum converges slowly",
-            better="adam", than="momentum", source=SEED_ARTICLE,
+            better="adam",
+            than="momentum",
+            source=SEED_ARTICLE,
         ),
         Claim(
             text="Adaptive methods converge quickly where Nesterov's accelerated gradient converges slowly",
-            better="adam", than="nesterov", source=SEED_ARTICLE,
+            better="adam",
+            than="nesterov",
+            source=SEED_ARTICLE,
         ),
     ],
 )

@@ -49,19 +49,29 @@ SUITE = Suite(
     claims=[
         Claim(
             text="Initial weights that are too large make the gradients explode toward the input",
-            variant="none", verdict="exploding", at="init", source=SEED_ARTICLE,
+            variant="none",
+            verdict="exploding",
+            at="init",
+            source=SEED_ARTICLE,
         ),
         Claim(
             text="An L2 penalty restrains the exploding weights and trains the net better than no penalty",
-            better="l2", than="none", source=SEED_ARTICLE,
+            better="l2",
+            than="none",
+            source=SEED_ARTICLE,
         ),
         Claim(
             text="Weight decay (L2) keeps the weights small and improves generalization",
-            better="l2", than="none", on="best_metric", source="Krogh & Hertz 1992",
+            better="l2",
+            than="none",
+            on="best_metric",
+            source="Krogh & Hertz 1992",
         ),
         Claim(
             text="An L1+L2 penalty restrains the exploding weights and trains the net better than no penalty",
-            better="l1_l2", than="none", source=SEED_ARTICLE,
+            better="l1_l2",
+            than="none",
+            source=SEED_ARTICLE,
         ),
     ],
 )
