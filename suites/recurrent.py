@@ -27,6 +27,8 @@ ARTICLE_LSTM = "002_9bb3b31b075991cd.txt"  # 方案6-LSTM: its gates keep the gr
 LSTM_PAPER = "Hochreiter & Schmidhuber 1997, Long short-term memory"
 GRU_PAPER = "Cho et al. 2014, Learning phrase representations using RNN encoder-decoder"
 GRU_COMPARISON = "Chung et al. 2014, Empirical evaluation of gated recurrent neural networks"
+# The gradient reaching an input k steps back shrinks geometrically in k for a plain recurrent net.
+VANISHING_PAPER = "Bengio, Simard & Frasconi 1994, Learning long-term dependencies with gradient descent is difficult"
 
 
 def _recurrent_suite(length: int, steps: int, claims: list[Claim]) -> Suite:
@@ -66,6 +68,13 @@ SHORT_CLAIMS = [
         than="simple_rnn",
         source=GRU_COMPARISON,
     ),
+    Claim(
+        text="Back through 20 time steps the SimpleRNN's input gradient stays within two decades",
+        variant="simple_rnn",
+        verdict="healthy",
+        at="end",
+        source=VANISHING_PAPER,
+    ),
 ]
 LONG_CLAIMS = [
     Claim(
@@ -79,6 +88,13 @@ LONG_CLAIMS = [
         better="gru",
         than="simple_rnn",
         source=GRU_PAPER,
+    ),
+    Claim(
+        text="Back through 100 time steps the SimpleRNN's input gradient vanishes, and training does not cure it",
+        variant="simple_rnn",
+        verdict="vanishing",
+        at="end",
+        source=VANISHING_PAPER,
     ),
 ]
 
