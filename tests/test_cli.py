@@ -169,8 +169,12 @@ def test_stdout_has_one_progress_line_per_variant_and_stderr_is_quiet(activation
     labels = list(shipped_suite("activation").levels)
     progress = [line for line in result.stdout.splitlines() if line.startswith("activation ")]
     assert [line.split()[1] for line in progress] == labels
-    done, report = result.stdout.splitlines()[-2:]
+    done, claims, report = result.stdout.splitlines()[-3:]
     assert done.startswith(f"done: {len(labels)} ok, 0 diverged, 0 failed")
+    # One seed: the verdict claim is judged, each comparison claim is inconclusive by construction.
+    stated = shipped_suite("activation").claims
+    verdicts = sum(claim.kind == "verdict" for claim in stated)
+    assert claims == f"claims: {verdicts}/{len(stated)} reproduced, {len(stated) - verdicts} inconclusive"
     assert report.startswith("report: ") and report.endswith("index.html")
     assert_quiet_stderr(result)
 

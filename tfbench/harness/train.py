@@ -14,7 +14,7 @@ from tfbench.data.batches import train_batches
 from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
-from tfbench.harness.model_cache import ModelCache
+from tfbench.harness.model_cache import ModelCache, fresh_session
 from tfbench.harness.plan import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
@@ -131,7 +131,7 @@ def _model(setup, data, seed: int, plan: RecordPlan, mode: str, tensorboard) -> 
     for (the writer is part of the traced step)."""
     if tensorboard is None:
         return MODELS.model_for(setup, data, seed, plan, mode)
-    keras.backend.clear_session()  # as ModelCache does on a miss: a user's layers get the same names
+    fresh_session()  # as ModelCache does on a miss: a user's layers get the same names
     keras.utils.set_random_seed(seed)
     model = build_model(setup, data, seed, plan)
     model.tensorboard = TensorBoardWriter(tensorboard, model.layer_slots)
