@@ -26,6 +26,13 @@ def baseline_variants() -> int:
     return sum(records.read_runs(BASELINE / name).variant.nunique() for name in records.suite_names(BASELINE))
 
 
+def claims_about(suite: str, label: str) -> list[str]:
+    """The texts of the claims BASE's manifest keeps for `suite` that name the variant `label`."""
+    manifest = json.loads((BASELINE / records.MANIFEST_FILE).read_text())
+    stated = manifest["suites"][suite]["claims"]
+    return [c["text"] for c in stated if label in (c.get("variant"), c.get("better"), c.get("than"))]
+
+
 def edit_runs(folder: Path, suite: str, label: str, **changes) -> None:
     """Set columns of one variant's rows in a copied runs.csv (the planted change)."""
     runs = records.read_runs(folder / suite)
@@ -88,12 +95,16 @@ def test_planted_regressions_are_each_flagged_and_named(current, tmp_path):
     assert result.returncode == 1, result.stderr
     expected = {"activation/tanh": "final_metric", "initializer/he_normal": "verdict",
                 "optimizer/adam": "speed", "clipping/clipnorm=1": "verdict"}  # fmt: skip
+    # A failed variant leaves its suite's claims about it without a seed to judge: unavailable.
+    unjudged = claims_about("clipping", "clipnorm=1")
     lines = [line for line in result.stdout.splitlines() if line.startswith("regression: ")]
-    assert sorted(line.split(": ")[1] for line in lines) == sorted(expected)
+    assert sorted(line.split(": ")[1] for line in lines) == sorted([*expected, *["clipping claim"] * len(unjudged)])
     for name, what in expected.items():
         assert any(line.startswith(f"regression: {name}: {what}") for line in lines), (name, lines)
+    for text in unjudged:
+        assert f"regression: clipping claim: {text!r}: reproduced -> unavailable" in lines, (text, lines)
     summary = result.stdout.strip().splitlines()[-1]
-    assert summary.startswith("compare: 4 regressions (")
+    assert summary.startswith(f"compare: {len(expected) + len(unjudged)} regressions (")
     assert summary.endswith(f"in {baseline_variants()} variants compared; 0 new, 0 missing")
     markdown = (tmp_path / "pr.md").read_text()
     assert all(f"| {name} |" in markdown for name in expected)
@@ -206,13 +217,14 @@ def test_variants_and_suites_missing_in_current_are_regressions_new_ones_are_not
     result = cli("compare", BASELINE, current)
     assert result.returncode == 1, result.stderr
     summary = result.stdout.splitlines()[-1]
-    assert f"{1 + len(lost)} regressions" in summary
+    renamed = claims_about("activation", "tanh")  # no longer judged: the variant is gone
+    assert f"{1 + len(lost) + len(renamed)} regressions" in summary
     assert summary.endswith(f"1 new, {1 + len(lost)} missing")
     named = sorted(line.split(": ")[1] for line in result.stdout.splitlines() if line.startswith("regression: "))
-    assert named == sorted(["activation/tanh", *(f"clipping/{v}" for v in lost)])
+    assert named == sorted(["activation/tanh", *(f"clipping/{v}" for v in lost), *["activation claim"] * len(renamed)])
     assert "regression: activation/tanh: missing: in BASE" in result.stdout
     assert "tanh_v2" in result.stdout and "activation/tanh_v2" not in named
-    switched_off = cli("compare", BASELINE, current, "--fail-on", "missing:off")
+    switched_off = cli("compare", BASELINE, current, "--fail-on", "missing:off,claims:off")  # and the claim on tanh
     assert switched_off.returncode == 0, switched_off.stdout + switched_off.stderr
     assert switched_off.stdout.splitlines()[-1].endswith(f"1 new, {1 + len(lost)} missing")
 

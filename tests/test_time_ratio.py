@@ -159,16 +159,20 @@ def with_time_ratio(folder: Path, suite: str, values: dict) -> None:
 
 
 def test_compare_tolerates_a_baseline_without_the_column_and_gates_it_where_both_have_it(tmp_path):
+    old = Path(shutil.copytree(BASELINE, tmp_path / "old"))  # a baseline written before the column
+    for suite in records.suite_names(old):
+        runs = records.read_runs(old / suite).drop(columns="log10_time_ratio")
+        runs.to_csv(old / suite / records.RUNS_FILE, index=False)
+    assert "log10_time_ratio" not in records.read_runs(old / "recurrent_20")
     current = Path(shutil.copytree(BASELINE, tmp_path / "current"))
-    assert "log10_time_ratio" not in records.read_runs(BASELINE / "recurrent_50")  # written before the column
-    with_time_ratio(current, "recurrent_50", {"simple_rnn": -3.0, "lstm": -9.0, "gru": -18.0})
-    comparison = compare(BASELINE, current)
+    with_time_ratio(current, "recurrent_20", {"simple_rnn": -3.0, "lstm": -9.0, "gru": -18.0})
+    comparison = compare(old, current)
     assert comparison.regressions.empty
     assert any(note.startswith("log10_time_ratio: not in BASE's runs.csv") for note in comparison.notes)
     assert "time Δ" not in terminal_text(comparison)  # nothing compared: no column
     # both sides have it: a move 0.5 decades farther from 0 is beyond the grad floor of 0.25
     moved = Path(shutil.copytree(current, tmp_path / "moved"))
-    with_time_ratio(moved, "recurrent_50", {"simple_rnn": -3.0, "lstm": -9.5, "gru": -18.1})
+    with_time_ratio(moved, "recurrent_20", {"simple_rnn": -3.0, "lstm": -9.5, "gru": -18.1})
     comparison = compare(current, moved)
     assert list(comparison.regressions.variant) == ["lstm"]
     assert comparison.regressions.iloc[0].regressions == ["log10_time_ratio"]
