@@ -10,6 +10,7 @@ runner stays the only writer of records; executors only compute.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import signal
 from collections import deque
@@ -61,9 +62,20 @@ class ProcessExecutor:
     def __init__(self, workers: int):
         self.workers = workers
         self.pool, self.pool_size = None, 0
+        self.starting = []  # the trivial tasks that start the workers (spawn)
 
     def start(self) -> None:
-        pass
+        """Wait until the spawned workers are ready, so nothing else competes with the driver's
+        calibration for the cores (it times a reference workload)."""
+        wait(self.starting)
+        self.starting = []
+
+    def spawn(self) -> None:
+        """Start every worker now, without waiting: each imports TensorFlow as it starts (`_init_worker`),
+        which takes seconds that would otherwise come after the driver's own start-up. A pool starts a
+        process per task that finds no idle one, so one trivial task per worker starts them all."""
+        pool = self._pool(self.workers)
+        self.starting = [pool.submit(os.getpid) for _ in range(self.workers)]
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         """The running pool if it has `workers` processes, else a new one (workers start once, not per job)."""
@@ -141,9 +153,13 @@ def make_executor(kind: str = "local", workers: int = 1, address: str | None = N
     The driver is pinned like a serial run whatever the executor: it times the calibration workload,
     and a reference speed measured with other thread pools would not be comparable across executors."""
     check_executor(kind, workers)
+    pool = None
+    if kind == "local" and workers > 1:
+        pool = ProcessExecutor(workers)
+        pool.spawn()  # the workers import TensorFlow while this process does the same
     pinned = configure_threads(threads_per_worker(1))
     if kind == "ray":
         from tfbench.engine.ray_executor import RayExecutor
 
         return RayExecutor(workers=workers, address=address)
-    return SerialExecutor(log, pinned) if workers == 1 else ProcessExecutor(workers)
+    return pool or SerialExecutor(log, pinned)
