@@ -7,6 +7,7 @@ descriptor 2 before logging is configured; only redirecting the descriptor itsel
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 
@@ -35,4 +36,9 @@ def import_tensorflow_quietly() -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device probing logs once, here, into the void
+    # The hundreds of thousands of objects the import creates live as long as the process: out of the
+    # collector's way, each of its full passes (which tracing triggers often) walks only what runs
+    # create. Once per process, right after the import, so no later garbage is frozen with them.
+    gc.collect()
+    gc.freeze()
     tf.get_logger().setLevel("ERROR")  # retracing notices concern tf.function internals, not results

@@ -5,7 +5,6 @@ Executors (executors.py, ray_executor.py) import this module; it imports neither
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 from collections.abc import Callable
@@ -25,10 +24,6 @@ def configure_threads(inter_op: int) -> bool:
     import_tensorflow_quietly()
     import tensorflow as tf
 
-    # The hundreds of thousands of objects TensorFlow and Keras create on import live as long as the
-    # process: out of the collector's way, each of its full passes (which tracing triggers often)
-    # walks only what runs create.
-    gc.freeze()
     threading = tf.config.threading
     try:
         threading.set_intra_op_parallelism_threads(INTRA_OP_THREADS)
