@@ -27,7 +27,8 @@ def stderr_silenced():
 
 
 def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras once, with their start-up chatter discarded."""
+    """Import TensorFlow and Keras once, with their start-up chatter discarded and the objects the
+    import creates frozen out of the garbage collector's way."""
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

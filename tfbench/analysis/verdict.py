@@ -68,6 +68,14 @@ def time_evidence(ratio: float, length: int) -> str:
     return f"‖∂L/∂x_1‖ is 10^{_decades(ratio)} of ‖∂L/∂x_{length}‖ (time steps 1 vs {length})"
 
 
+def deciding_ratio(kernel_ratio: float, delta_ratio: float, time_ratio: float) -> tuple[float, str] | None:
+    """(ratio, "kernel" | "δ" | "time"): the one of largest magnitude, which decides the verdict; None
+    when all are NaN."""
+    ratios = ((kernel_ratio, "kernel"), (delta_ratio, "δ"), (time_ratio, "time"))
+    candidates = [(abs(r), r, name) for r, name in ratios if not math.isnan(r)]
+    return max(candidates)[1:] if candidates else None
+
+
 def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False,
           time: tuple[float, int] = (math.nan, 0)) -> tuple[str, str]:  # fmt: skip
     """(verdict, reason) from the kernel and δ gradient ratios across depth and `time` = time_ratio(...)
@@ -75,11 +83,10 @@ def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False,
     if nonfinite:
         return "diverged", "non-finite gradients"
     ratio_in_time, length = time
-    ratios = ((kernel_ratio, "kernel"), (delta_ratio, "δ"), (ratio_in_time, "time"))
-    candidates = [(abs(r), r, name) for r, name in ratios if not math.isnan(r)]
-    if not candidates:
+    deciding = deciding_ratio(kernel_ratio, delta_ratio, ratio_in_time)
+    if deciding is None:
         return "vanishing", "no gradient signal at the first or last hidden layer"
-    _, ratio, name = max(candidates)
+    ratio, name = deciding
     if name == "time":
         reason = time_evidence(ratio, length)
     else:

@@ -5,8 +5,8 @@ rate (and the seed): every seed of a variant, and the variants of an initializer
 suite. A reused model gets exactly the state a fresh build for the new seed would have: the weights
 that the same seeded initializers make (a new network is built for its variables' values, and only
 for them), the optimizer's slots, iteration counter and learning rate as a freshly built optimizer
-has them, and the monitor's buffers emptied. What stays
-is what costs: the traced train, validation and input-gradient functions (docs/design.md §6 `setup_s`).
+has them, and the monitor's buffers emptied. What stays is what costs: the traced train, validation
+and input-gradient functions (docs/design.md §6 `setup_s`).
 """
 
 from __future__ import annotations

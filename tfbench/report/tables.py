@@ -149,14 +149,13 @@ def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None, times=None
     last_depth = max(first["depth"], by_depth["depth"].max() - 1)  # the output layer is depth + 1
     last = by_depth[by_depth["depth"] == last_depth].iloc[0]
     ratio_in_time, length = verdicts.time_ratio(times)
-    ratios = ((kernel_ratio, "kernel"), (delta_ratio, "δ"), (ratio_in_time, "time"))
-    candidates = [(abs(r), r, name) for r, name in ratios if not math.isnan(r)]
-    if not candidates:
+    deciding = verdicts.deciding_ratio(kernel_ratio, delta_ratio, ratio_in_time)
+    if deciding is None:
         return (
             f"{_layer(first)} at step {step}{of_seed}: no gradient signal at {first['layer']} or {last['layer']} "
             "to compare"
         )
-    _, ratio, name = max(candidates)
+    ratio, name = deciding
     bound = verdicts.DECADES
     within = -bound <= ratio <= bound
     judged = f"within ±{bound:g} decades" if within else f"beyond ±{bound:g} decades"
