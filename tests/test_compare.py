@@ -312,13 +312,18 @@ def test_suite_tolerances_are_validated_and_recorded_in_the_manifest():
 
 
 def test_calibration_runs_with_one_intra_op_thread_whatever_the_executor():
-    # A fresh process, as `tfbench run --workers 2` starts: the driver times the calibration workload.
-    script = ("from tfbench.engine.executors import make_executor; from tfbench.engine.calibration import calibrate; "
-              "make_executor('local', 2).close(); print(calibrate()['intra_op_threads'])")  # fmt: skip
+    # Fresh processes, as `tfbench run --workers N` starts them: a pool's worker times the calibration
+    # workload, a serial run's driver does; the pool's driver never imports TensorFlow.
+    script = ("import sys; from tfbench.engine.executors import make_executor; "
+              "from tfbench.engine.calibration import calibrate; "
+              "e = make_executor('local', int(sys.argv[1])); print(e.submit(calibrate).result()['intra_op_threads']); "
+              "e.close(); print('tensorflow' in sys.modules)")  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1"]
+    for workers, driver_has_tensorflow in ((2, "False"), (1, "True")):
+        result = subprocess.run([sys.executable, "-c", script, str(workers)], capture_output=True, text=True,
+                                env=env, timeout=180)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["1", driver_has_tensorflow]
 
 
 TINY_SUITE = """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +99,36 @@ def test_two_workers_record_exactly_what_a_serial_run_records(suite_file, serial
     progress = [line for line in result.stdout.splitlines() if line.startswith("parallel_probe ")]
     assert len(progress) == 4  # one line per (variant, seed), in completion order
     assert_same_records(tmp_path / "parallel_probe", serial_run)
+
+
+def page_text(path: Path) -> str:
+    return re.sub(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", "Generated (time)", path.read_text())
+
+
+def test_a_pool_run_renders_each_suite_page_in_a_worker_and_never_imports_tensorflow(suite_file, tmp_path):
+    """The driver of a process pool hands checks, calibration and report pages to its workers: it never
+    imports TensorFlow itself, and the pages its workers render as each suite finishes are the pages
+    `tfbench report` renders afterwards from the same records."""
+    script = ("import sys; from tfbench.cli import main; code = main(sys.argv[1:]); "
+              "print('driver imported tensorflow:', 'tensorflow' in sys.modules); sys.exit(code)")  # fmt: skip
+    out = tmp_path / "run"
+    command = [sys.executable, "-c", script, "run", str(suite_file), "--out", str(out), "--workers", "2"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "driver imported tensorflow: False" in result.stdout
+    suite = out / "parallel_probe"
+    # Rendered before training was declared finished: by a worker, not by the driver afterwards.
+    assert (suite / "index.html").stat().st_mtime_ns <= (out / "manifest.json").stat().st_mtime_ns
+    pages = {path.relative_to(out): path.read_bytes() for path in sorted(suite.rglob("*.png"))}
+    html = page_text(suite / "index.html")
+    assert len(pages) >= 5 and "tanh" in html
+    for path in [*suite.rglob("*.png"), suite / "index.html"]:
+        path.unlink()
+    rerun = subprocess.run([sys.executable, "-m", "tfbench", "report", str(out)], cwd=REPO, capture_output=True,
+                           text=True, timeout=300)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert page_text(suite / "index.html") == html
+    assert {path.relative_to(out): path.read_bytes() for path in sorted(suite.rglob("*.png"))} == pages
 
 
 @pytest.mark.slow

@@ -89,32 +89,30 @@ def make_parser() -> Parser:
 
 
 def cmd_run(args) -> int:
-    from tfbench.quiet import import_tensorflow_quietly
-    from tfbench.spec.discovery import discover
-
-    import_tensorflow_quietly()
     from tfbench.engine.runner import run
+    from tfbench.report.html import render_suite_page
+    from tfbench.spec.discovery import discover
 
     suites = discover(args.targets)
     summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
                   resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
                   tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,
-                  ray_address=args.ray_address)  # fmt: skip
+                  ray_address=args.ray_address, suite_task=render_suite_page)  # fmt: skip
     counts = summary.counts
     print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
     if summary.claims:
         print(summary.claims)
-    print(f"report: {render_report(summary.out)}")
+    print(f"report: {render_report(summary.out, summary.suite_results)}")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
     return EXIT_FAILED if summary.exit_code else EXIT_OK
 
 
-def render_report(out) -> str:
+def render_report(out, cards: dict | None = None) -> str:
     from tfbench.report.html import write_report
 
-    return str(write_report(out))
+    return str(write_report(out, cards))
 
 
 def cmd_report(args) -> int:

@@ -1,10 +1,13 @@
 """Where (variant, seed) runs execute: in this process, in a pool of local processes, or as Ray tasks.
 
-Every executor has three methods: `start()`, called once the input is checked and before anything
-is written; `results(fn, jobs)`, which yields `(index, result)` as each run finishes, in completion
-order, where `result` is `fn(job)` or an exception when the job could not run there (a `WorkerLost`
-when the process running it died); and `close()`, which stops whatever still runs (Ctrl-C). The
-runner stays the only writer of records; executors only compute.
+Every executor has four methods: `start()`, called before anything is written; `submit(fn, *args)`,
+which runs one task besides the runs (checking the input, the calibration, a finished suite's report
+page) and returns its `concurrent.futures.Future` — in a worker process where there are some, so that
+the driver of a process pool never imports TensorFlow itself; `results(fn, jobs)`, which yields
+`(index, result)` as each run finishes, in completion order, where `result` is `fn(job)` or an
+exception when the job could not run there (a `WorkerLost` when the process running it died); and
+`close()`, which stops whatever still runs (Ctrl-C). The runner stays the only writer of records;
+executors only compute.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import pickle
 import signal
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from tfbench.engine.finished import finished_future
 from tfbench.engine.worker import call_job, configure_threads, threads_per_worker
 from tfbench.errors import TfbenchError
 
 EXECUTORS = ("local", "ray")
+# What the server that forks local workers imports first: TensorFlow (quietly) and the harness.
+PRELOADED = ("tfbench.engine.preload",)
 
 
 class WorkerLost(Exception):
@@ -44,6 +50,9 @@ class SerialExecutor:
             self.log("note: TensorFlow was already initialised with other thread pools; records may differ "
                      "in the last bits from a fresh run")  # fmt: skip
 
+    def submit(self, fn, *args) -> Future:
+        return finished_future(fn, *args)
+
     def results(self, fn, jobs) -> Iterator[tuple[int, object]]:
         for index, job in enumerate(jobs):
             yield index, fn(job)
@@ -52,39 +61,58 @@ class SerialExecutor:
         pass
 
 
+def worker_context(preload: tuple[str, ...] = ()):
+    """How local workers start: forked from a server that imported TensorFlow, the harness and
+    `preload` once, before running anything (no thread pools yet, so the fork is clean), instead of
+    each worker importing them itself — about 3.5 s of CPU per worker. Where there is no forkserver
+    (Windows), spawned; never forked from the driver, whose TensorFlow may already hold threads."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*PRELOADED, *preload])  # no effect once this process's server runs
+    return context
+
+
 class ProcessExecutor:
-    """Runs jobs in `workers` spawned processes, each with its share of the cores.
+    """Runs jobs in `workers` local processes, each with its share of the cores.
 
     At most `workers` jobs are in flight. A worker that dies breaks the whole pool: the jobs in
     flight are run again one at a time in a fresh pool, so the job that kills its process is found
-    and recorded as lost, and the others go on."""
+    and recorded as lost, and the others go on. `preload`: modules of the tasks to come (`submit`),
+    imported once for every worker (worker_context)."""
 
-    def __init__(self, workers: int):
-        self.workers = workers
+    tasks_in_workers = True  # `submit` runs its task in a worker, not in the driver
+
+    def __init__(self, workers: int, preload: tuple[str, ...] = ()):
+        self.workers, self.preload = workers, preload
         self.pool, self.pool_size = None, 0
-        self.starting = []  # the trivial tasks that start the workers (spawn)
 
     def start(self) -> None:
-        """Wait until the spawned workers are ready, so nothing else competes with the driver's
-        calibration for the cores (it times a reference workload)."""
-        wait(self.starting)
-        self.starting = []
+        pass
 
     def spawn(self) -> None:
-        """Start every worker now, without waiting: each imports TensorFlow as it starts (`_init_worker`),
-        which takes seconds that would otherwise come after the driver's own start-up. A pool starts a
-        process per task that finds no idle one, so one trivial task per worker starts them all."""
+        """Start every worker now, without waiting, so they are ready by the time the driver has read
+        its input. A pool starts a process per task that finds no idle one, so one trivial task per
+        worker starts them all."""
         pool = self._pool(self.workers)
-        self.starting = [pool.submit(os.getpid) for _ in range(self.workers)]
+        for _ in range(self.workers):
+            pool.submit(os.getpid)
+
+    def submit(self, fn, *args) -> Future:
+        """`fn(*args)` in a worker; it starts before any run still waiting for a free worker."""
+        from tfbench.spec.discovery import LOADED_FILES
+
+        pool = self.pool if self.pool is not None else self._pool(self.workers)
+        return pool.submit(call_job, dict(LOADED_FILES), fn, pickle.dumps(args))
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
         """The running pool if it has `workers` processes, else a new one (workers start once, not per job)."""
         if self.pool is None or self.pool_size != workers:
             self.close()
-            context = multiprocessing.get_context("spawn")  # fork would copy TensorFlow's threads
             self.pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker, initargs=(threads_per_worker(workers),)
-            )
+                workers, mp_context=worker_context(self.preload), initializer=_init_worker,
+                initargs=(threads_per_worker(workers),),
+            )  # fmt: skip
             self.pool_size = workers
         return self.pool
 
@@ -92,7 +120,7 @@ class ProcessExecutor:
         payloads, queue, suspects = {}, deque(), []
         for index, job in enumerate(jobs):
             try:
-                payloads[index] = pickle.dumps(job)
+                payloads[index] = pickle.dumps((job,))
                 queue.append(index)
             except Exception as error:  # e.g. a lambda in the Setup: it cannot reach another process
                 yield index, TfbenchError(f"cannot send this run to a worker process ({error}): use --workers 1")
@@ -147,19 +175,22 @@ def check_executor(kind: str, workers: int) -> None:
         raise TfbenchError(f"--workers {workers!r} is invalid: expected a positive integer")
 
 
-def make_executor(kind: str = "local", workers: int = 1, address: str | None = None, log=print):
-    """The executor for `--executor KIND --workers N [--ray-address ADDR]`.
+def make_executor(kind: str = "local", workers: int = 1, address: str | None = None, log=print,
+                  preload: tuple[str, ...] = ()):  # fmt: skip
+    """The executor for `--executor KIND --workers N [--ray-address ADDR]`; `preload` as ProcessExecutor.
 
-    The driver is pinned like a serial run whatever the executor: it times the calibration workload,
-    and a reference speed measured with other thread pools would not be comparable across executors."""
+    A local pool starts its workers right away and leaves this process without TensorFlow: its
+    checks and calibration run in a worker (`submit`). Otherwise this process runs them, pinned like
+    every worker: the calibration times a reference workload, and a reference speed measured with
+    other thread pools would not be comparable across executors."""
     check_executor(kind, workers)
-    pool = None
     if kind == "local" and workers > 1:
-        pool = ProcessExecutor(workers)
-        pool.spawn()  # the workers import TensorFlow while this process does the same
+        pool = ProcessExecutor(workers, preload)
+        pool.spawn()  # the workers start while this process reads its input
+        return pool
     pinned = configure_threads(threads_per_worker(1))
     if kind == "ray":
         from tfbench.engine.ray_executor import RayExecutor
 
         return RayExecutor(workers=workers, address=address)
-    return pool or SerialExecutor(log, pinned)
+    return SerialExecutor(log, pinned)

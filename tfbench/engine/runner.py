@@ -18,7 +18,9 @@ import pandas as pd
 from tfbench.analysis import claims, verdict
 from tfbench.engine.calibration import calibrate
 from tfbench.engine.executors import make_executor
+from tfbench.engine.finished import finished_future
 from tfbench.engine.scheduling import chunks, default_workers
+from tfbench.engine.suite_tasks import SuiteTasks
 from tfbench.engine.validation import check_suites, ensure_output_folder
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
@@ -38,6 +40,7 @@ class RunSummary:
     counts: dict[str, int] = field(default_factory=lambda: {"ok": 0, "diverged": 0, "failed": 0, "resumed": 0})
     failures: list[str] = field(default_factory=list)
     claims: str = ""  # "claims: 23/24 reproduced, 1 inconclusive", or "" when no suite states a claim
+    suite_results: dict = field(default_factory=dict)  # suite name -> what `suite_task` returned for it
 
     @property
     def exit_code(self) -> int:
@@ -70,13 +73,16 @@ def run(
     executor: str = "local",
     ray_address: str | None = None,
     tensorboard: str | Path | None = None,
+    suite_task=None,
 ) -> RunSummary:
     """Train every variant of every suite for each seed and write the records under `out`.
 
     `workers` processes (or Ray tasks with executor="ray") train in parallel, None: every core when
     there are more runs than cores; this process alone writes records, committing each run the moment
     it arrives, and logs one line per run in the planned order. With `tensorboard`, runs also write
-    TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>."""
+    TensorBoard events under tensorboard/<suite>/<variant>/seed_<n>. `suite_task`: a picklable
+    function (out, suite name) run in a worker process as soon as a suite's runs are all recorded,
+    its results in `RunSummary.suite_results` (engine/suite_tasks.py; not run without worker processes)."""
     budget = get_profile(profile)
     if monitor not in MONITOR_MODES:
         raise TfbenchError(f"--monitor {monitor!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
@@ -84,32 +90,48 @@ def run(
         raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
     seed_list = list(range(seeds or budget.seeds))
     workers = workers or default_workers(len(seed_list) * sum(len(suite.variants()) for suite in suites))
-    backend = make_executor(executor, workers, ray_address, log)  # first: it pins TensorFlow's threads
+    preload = (suite_task.__module__,) if suite_task is not None else ()
+    backend = make_executor(executor, workers, ray_address, log, preload)  # first: it pins TensorFlow's threads
     with contextlib.closing(backend):
-        check_suites(suites, budget, build=False)  # every bad value surfaces before any training
+        calibration = _checked_and_timed(backend, suites, budget)
         backend.start()
         if tensorboard is not None:
             tensorboard = ensure_output_folder(tensorboard, option="--tensorboard")
         out = ensure_output_folder(out)
         entries = {suite.name: suite_entry(suite, budget.name) for suite in suites}
         manifest = build_manifest(budget.name, seed_list, monitor, entries)
-        manifest["calibration"] = calibrate()  # reference speed on this machine, for compare's steps/s
+        manifest["calibration"] = calibration.result()  # reference speed on this machine, for compare's steps/s
         manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
         manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary = RunSummary(out=out)
         states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
-        progress = InOrder(log)
+        progress, tasks = InOrder(log), SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
         pieces = chunks(jobs, workers)
         for piece, outcomes in backend.results(execute_chunk, [[jobs[i] for i in p] for p in pieces]):
             if isinstance(outcomes, BaseException):  # the chunk could not run, or its worker died
                 outcomes = [outcomes] * len(pieces[piece])
             for index, outcome in zip(pieces[piece], outcomes, strict=True):
                 progress.add(index, _commit(jobs[index], outcome, states, out, summary))
+                tasks.recorded(jobs[index].suite.name)
+        summary.suite_results = tasks.results()
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary.claims = claims.summary_line(claims.write_claims(out))
     return summary
+
+
+def _checked_and_timed(backend, suites: list[Suite], budget):
+    """Check every variant (every bad value surfaces before any training or writing) and start timing
+    the calibration workload, both in a worker where the executor has some (the driver of a process
+    pool then never imports TensorFlow); the calibration's Future."""
+    try:
+        checked = backend.submit(check_suites, suites, budget, False)
+    except Exception:  # a suite a worker cannot receive (a lambda in a Setup): its runs will say so
+        checked = finished_future(check_suites, suites, budget, False)
+    calibration = backend.submit(calibrate)
+    checked.result()  # raises the first bad value's TfbenchError
+    return calibration
 
 
 def _earlier_suites(out: Path) -> dict:

@@ -38,8 +38,9 @@ def threads_per_worker(workers: int) -> int:
 
 
 def call_job(files: dict[str, str], fn: Callable, payload: bytes):
-    """Run one job in a worker: load the user's suite files first, so the job's Setup unpickles."""
+    """Run `fn(*arguments)` in a worker, `payload` being the pickled arguments: the user's suite files
+    are loaded first, so the Setups among the arguments unpickle."""
     from tfbench.spec.discovery import load_modules
 
     load_modules(files)
-    return fn(pickle.loads(payload))
+    return fn(*pickle.loads(payload))

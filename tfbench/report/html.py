@@ -112,6 +112,21 @@ def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> 
     return {**info, "rows": rows, "best": next((row for row in rows if row.get("best")), None)}
 
 
+def _common() -> dict:
+    """What every page's footer says: when and by which version it was generated."""
+    from tfbench import __version__
+
+    return {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
+
+
+def render_suite_page(out, name: str) -> dict:
+    """Render the page, summary files and figures of the suite `name` of the run folder `out` (whose
+    manifest is written); its card for the index page (`write_report(out, cards=...)`). What
+    `tfbench run` hands its workers as each suite finishes."""
+    out = Path(out)
+    return _render_suite_folder(out, name, records.read_manifest(out), _common())
+
+
 def _render_all(out: Path, names: list[str], manifest: dict, common: dict) -> list[dict]:
     """Suites render in parallel processes: drawing figures is CPU-bound Python (matplotlib), so
     threads would share one core. Workers are spawned, not forked, because the parent of a `run`
@@ -125,15 +140,17 @@ def _render_all(out: Path, names: list[str], manifest: dict, common: dict) -> li
         return [job.result() for job in jobs]
 
 
-def write_report(out) -> Path:
-    """Render every page of the run folder `out`; returns the path of its index.html."""
-    from tfbench import __version__
-
+def write_report(out, cards: dict | None = None) -> Path:
+    """Render every page of the run folder `out`; returns the path of its index.html. `cards`: suite
+    name -> what `render_suite_page` returned for the suites already rendered (not rendered again)."""
     out = Path(out)
     names = records.suite_names(out)  # validates the folder before anything is written
     manifest = records.read_manifest(out)
-    common = {"generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__}
-    cards = _render_all(out, names, manifest, common)
+    common = _common()
+    done = cards or {}
+    missing = [name for name in names if name not in done]
+    rendered = dict(zip(missing, _render_all(out, missing, manifest, common), strict=True))
+    cards = [done.get(name) or rendered[name] for name in names]
     runs_by_suite = {name: records.read_runs(out / name) for name in names}
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
