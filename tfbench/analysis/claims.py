@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from tfbench.analysis.student_t import t_quantile
 from tfbench.records import store
 from tfbench.records.schema import HIGHER_IS_BETTER
 
@@ -83,7 +83,7 @@ def _judge_comparison(claim: dict, runs: pd.DataFrame) -> dict:
     effect = float(differences.mean())
     if n < 2:
         return {"effect": effect, "seeds": n, "status": "inconclusive"}
-    half = float(stats.t.ppf(0.975, n - 1) * differences.std(ddof=1) / math.sqrt(n))
+    half = t_quantile(0.975, n - 1) * float(differences.std(ddof=1)) / math.sqrt(n)
     low, high = effect - half, effect + half
     status = "reproduced" if low > 0 else "not_reproduced" if high < 0 else "inconclusive"
     return {"effect": effect, "ci_low": low, "ci_high": high, "seeds": n, "status": status}

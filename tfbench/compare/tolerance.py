@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from tfbench.analysis.student_t import t_quantile
 from tfbench.errors import TfbenchError
 from tfbench.records.tolerances import ACCEPTED, DEFAULT_FAIL_ON, parse_mapping
 
@@ -66,12 +67,6 @@ def describe(gate) -> str:
     if isinstance(gate, bool):
         return "on" if gate else "off"
     return " or ".join(str(f) for f in gate) if isinstance(gate, tuple) else str(gate)
-
-
-def t_quantile(probability: float, dof: int) -> float:
-    from scipy.stats import t  # Student t quantiles
-
-    return float(t.ppf(probability, dof))
 
 
 def half_width(base_std: float, n_base: int, n_current: int) -> float:

@@ -22,7 +22,7 @@ from tfbench.analysis.claims import claims_table, write_claims
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
 from tfbench.records.schema import HIGHER_IS_BETTER
-from tfbench.report import plots, tables, theory_overlay
+from tfbench.report import tables, theory_overlay
 from tfbench.report.time_account import monitor_line, time_line
 
 
@@ -88,13 +88,7 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     table = theory_overlay.with_overlay_columns(table, suite_records.layers, info["predictions"])
     tables.write_summary(folder, table, title=info["name"], claims=suite_claims)
     rows = table.to_dict("records")
-    figures = []
-    if not suite_records.layers.empty:
-        figure_folder = folder / "figures"
-        figure_folder.mkdir(exist_ok=True)
-        for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
-            plots.save(figure, figure_folder / f"{key}.png")
-            figures.append({"name": key, "src": f"figures/{key}.png", "caption": plots.FIGURES[key].caption})
+    figures = write_figures(folder, suite_records, info) if not suite_records.layers.empty else []
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
         **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
@@ -102,6 +96,21 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return rows
+
+
+def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict) -> list[dict]:
+    """The suite's figures as PNGs under folder/figures; their names, paths and captions for the page.
+    matplotlib and seaborn are imported here, on first use: the index page needs neither, and a
+    `tfbench run` imports this module before its workers start."""
+    from tfbench.report import plots
+
+    figure_folder = folder / "figures"
+    figure_folder.mkdir(exist_ok=True)
+    figures = []
+    for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
+        plots.save(figure, figure_folder / f"{key}.png")
+        figures.append({"name": key, "src": f"figures/{key}.png", "caption": plots.FIGURES[key].caption})
+    return figures
 
 
 def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
