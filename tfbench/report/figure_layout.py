@@ -13,8 +13,10 @@ labels, offset texts, texts and legends; an artist placed in figure coordinates 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
@@ -55,7 +57,7 @@ def pin_ticks(axis) -> None:
         locs = np.asarray(axis.get_majorticklocs() if which == "major" else axis.get_minorticklocs(), dtype=float)
         labels = ticker.formatter.format_ticks(locs)
         offset = ticker.formatter.get_offset()
-        kept = [_in_view(axis, loc) for loc in locs]
+        kept = _in_view(axis, locs)
         fixed = FixedFormatter([label for label, keep in zip(labels, kept, strict=True) if keep])
         fixed.set_offset_string(offset)
         major = which == "major"
@@ -116,7 +118,8 @@ def _tick_label_boxes(axis, which: str, renderer) -> tuple[list[Bbox], list[Bbox
     locs = axis.get_majorticklocs() if which == "major" else axis.get_minorticklocs()
     formatter = axis.get_major_formatter() if which == "major" else axis.get_minor_formatter()
     labels = formatter.format_ticks(locs)
-    kept = [(loc, text) for loc, text in zip(locs, labels, strict=True) if text and _in_view(axis, loc)]
+    shown = _in_view(axis, np.asarray(locs, dtype=float))
+    kept = [(loc, text) for loc, text, show in zip(locs, labels, shown, strict=True) if text and show]
     if not kept:
         return [], []
     tick = axis.majorTicks[0] if which == "major" else axis.minorTicks[0]  # drawing makes these anyway
@@ -166,28 +169,33 @@ def _offset_text_box(axis, low_boxes: list[Bbox], renderer) -> list[Bbox]:
     return [Bbox([[bounds.x0, bounds.y1 + pad], [bounds.x0 + width, bounds.y1 + pad + height]])]
 
 
-def _in_view(axis, loc: float) -> bool:
-    """Whether Axis._update_ticks keeps a tick at `loc` (inside the view interval, up to rounding)."""
+def _in_view(axis, locs: np.ndarray) -> np.ndarray:
+    """Which of `locs` Axis._update_ticks keeps: those inside the view interval, up to rounding."""
     low, high = sorted(axis.get_view_interval())
-    transformed = axis.get_transform().transform([low, high, loc])
-    if not np.isfinite(transformed).all():
-        return False
-    tolerance = 1e-10 * abs(transformed[1] - transformed[0])
-    return transformed[0] - tolerance <= transformed[2] <= transformed[1] + tolerance
+    low, high = axis.get_transform().transform([low, high])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        transformed = axis.get_transform().transform(locs) if len(locs) else np.array([])
+    tolerance = 1e-10 * abs(high - low)
+    return np.isfinite(transformed) & (transformed >= low - tolerance) & (transformed <= high + tolerance)
 
 
 def _text_size(text: str, font, renderer) -> tuple[float, float, float]:
     """Width, ascent and height in pixels of one line of plain text as Text lays it out: every line is
     as high as the font's line spacing, its ascent is its glyphs' plus half the remaining leading."""
+    return _text_size_cached(text, font.copy(), renderer.dpi)
+
+
+@functools.lru_cache(maxsize=4096)  # tick labels repeat across figures; FontProperties hash their properties
+def _text_size_cached(text: str, font, dpi: float) -> tuple[float, float, float]:
+    renderer = RendererAgg(1, 1, dpi)  # metrics depend on the font and dpi only
     width, glyph_height, glyph_descent = renderer.get_text_width_height_descent(text, font, ismath=False)
-    height = _line_height(font, renderer)
+    height = _line_height(font, dpi)
     return width, glyph_height - glyph_descent + (height - glyph_height) / 2, height
 
 
-def _line_height(font, renderer, _cache: dict = {}) -> float:  # noqa: B006  (a cache on purpose)
-    key = (hash(font), renderer.dpi)  # FontProperties hash their properties
-    if key not in _cache:
-        probe = Text(0, 0, "0", fontproperties=font)
-        probe.set_figure(Figure(dpi=renderer.dpi))
-        _cache[key] = probe.get_window_extent(renderer).height
-    return _cache[key]
+@functools.lru_cache(maxsize=64)
+def _line_height(font, dpi: float) -> float:
+    """The height Text gives one line in this font: the font's line spacing, whatever the line holds."""
+    probe = Text(0, 0, "0", fontproperties=font)
+    probe.set_figure(Figure(dpi=dpi))
+    return probe.get_window_extent(RendererAgg(1, 1, dpi)).height
