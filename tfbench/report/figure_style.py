@@ -72,4 +72,4 @@ def legend(ax, source=None) -> None:
 def save(figure: Figure, path: str | Path) -> None:
     """Write the figure as a PNG (dpi 100), its canvas fitted to its content, atomically."""
     fit_canvas(figure)  # what bbox_inches="tight" does, without drawing the figure twice
-    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100))
+    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, pil_kwargs={"compress_level": 3}))
