@@ -29,7 +29,7 @@ def variant_palette(variants: list[str]) -> dict[str, tuple]:
 
 def new_figure(width: float, height: float) -> Figure:
     # No layout engine: constrained layout doubled the time of a report; fixed spacing plus
-    # save()'s tight bounding box is enough for these regular grids.
+    # save()'s canvas fitted to the content is enough for these regular grids.
     return Figure(figsize=(width, height))
 
 
@@ -72,4 +72,6 @@ def legend(ax, source=None) -> None:
 def save(figure: Figure, path: str | Path) -> None:
     """Write the figure as a PNG (dpi 100), its canvas fitted to its content, atomically."""
     fit_canvas(figure)  # what bbox_inches="tight" does, without drawing the figure twice
-    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, pil_kwargs={"compress_level": 3}))
+    # zlib level 3, not 6: a third less encoding time for about 5 % larger files
+    png = {"compress_level": 3}
+    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, pil_kwargs=png))
