@@ -7,6 +7,7 @@ variant without rows, a diverged run with infinite norms).
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -17,10 +18,12 @@ import pytest
 import seaborn as sns
 from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
+from PIL import Image
 
 from tfbench import Setup, Suite, load_results
 from tfbench.engine.runner import run
-from tfbench.report import plots
+from tfbench.records.store import SuiteRecords
+from tfbench.report import figure_layout, plots
 
 VARIANTS = ["sigmoid", "relu"]
 DEPTHS = [1, 2, 3, 4]  # 3 hidden layers + the output layer
@@ -219,3 +222,69 @@ def test_plots_module_alone_does_not_load_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+# Variant names that make wide legends and titles wider than a grid's panel.
+LONG_NAMES = {"sigmoid": "sigmoid, glorot_uniform, width 8, a title wider than its panel",
+              "relu": "relu+cross_entropy+batch_norm+dropout 0.5"}  # fmt: skip
+PIXEL = 1 / 100  # inches, at the report's dpi
+
+
+def canvas_margins(figure: Figure) -> dict[str, float]:
+    """Inches between each edge of the canvas and everything drawn, as matplotlib's own layout puts it
+    (the tight bounding box savefig(bbox_inches="tight") crops to); negative where content is cut."""
+    figure.draw_without_rendering()
+    content = figure.get_tightbbox()
+    width, height = (int(size) / figure.dpi for size in figure.bbox.size)  # Agg drops a last partial pixel
+    return {"left": content.x0, "bottom": content.y0, "right": width - content.x1, "top": height - content.y1}
+
+
+def edge_case_records() -> SuiteRecords:
+    """A failed variant without rows (a "no records" panel), a saturating activation (a third units
+    panel), values whose linear axes need an offset text (+1.2345e4, 1e6), and time-step rows."""
+    layers = pd.concat([layer_rows("tanh", saturated_fraction=0.25), layer_rows("relu", kernel_grad_norm=np.inf)])
+    steps = pd.DataFrame([{"variant": variant, "seed": seed, "step": step * 1_000_000, "loss": 12345.6 + step * 1e-3,
+                           "val_metric": 0.5 + step * 1e-4}
+                          for variant in ("tanh", "relu") for seed in (0, 1) for step in range(6)])  # fmt: skip
+    timesteps = pd.DataFrame([{"variant": variant, "seed": seed, "step": step, "timestep": t,
+                               "input_grad_norm": 2.0**-t}
+                              for variant in ("tanh", "relu") for seed in (0, 1) for step in (0, 5)
+                              for t in range(20)])  # fmt: skip
+    runs = pd.DataFrame({"variant": ["tanh", "relu", "failed: no rows at all"]})
+    return SuiteRecords(runs=runs, steps=steps, layers=layers.reset_index(drop=True), timesteps=timesteps)
+
+
+def test_saved_canvas_holds_every_label_legend_and_colorbar_with_the_usual_border(records, tmp_path):
+    renamed = {name: getattr(records, name).replace({"variant": LONG_NAMES}) for name in ("runs", "steps", "layers")}
+    long_named = dataclasses.replace(records, **renamed)
+    cases = {"real": plots.suite_figures(records, "accuracy"), "long names": plots.suite_figures(long_named, "mae"),
+             "edge cases": plots.suite_figures(edge_case_records(), "mae")}  # fmt: skip
+    assert len(cases["edge cases"]) == len(plots.FIGURES)  # the time-step figure too
+    checked = 0
+    for case, figures in cases.items():
+        for name, figure in figures.items():
+            path = tmp_path / f"{case}_{name}.png"
+            plots.save(figure, path)
+            assert Image.open(path).size == tuple(int(size) for size in figure.bbox.size)  # the canvas as saved
+            for side, margin in canvas_margins(figure).items():
+                # nothing cut, and the border bbox_inches="tight" leaves (pad_inches 0.1), not more
+                assert margin == pytest.approx(figure_layout.BORDER_INCHES, abs=1.5 * PIXEL), (case, name, side)
+            checked += 1
+    assert checked == 2 * len(plots.FIGURE_NAMES) + len(plots.FIGURES)
+
+
+def test_edge_cases_show_offset_texts_and_a_no_records_panel():
+    figures = plots.suite_figures(edge_case_records(), "mae")
+    for figure in figures.values():
+        figure.draw_without_rendering()
+    loss_ax = panels(figures["training_curves"])[0]
+    assert loss_ax.yaxis.offsetText.get_text() and loss_ax.xaxis.offsetText.get_text()
+    assert "no records" in [text.get_text() for text in panels(figures["update_ratio"])[2].texts]
+
+
+def test_canvas_check_catches_a_layout_that_leaves_out_axis_labels(records, monkeypatch):
+    monkeypatch.setattr(figure_layout, "_axis_label_box", lambda axis, low, high, renderer: axis.axes.bbox.frozen())
+    figure = plots.suite_figures(records, "accuracy")["gradient_vs_depth"]
+    figure_layout.fit_canvas(figure)
+    margins = canvas_margins(figure)
+    assert margins["left"] < 0 and margins["bottom"] < 0  # the y label and the x label are cut

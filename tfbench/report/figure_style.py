@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, LogLocator  # noqa: E402
 
 from tfbench.records.store import atomic_write  # noqa: E402
+from tfbench.report.figure_layout import fit_canvas  # noqa: E402
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -28,8 +29,14 @@ def variant_palette(variants: list[str]) -> dict[str, tuple]:
 
 def new_figure(width: float, height: float) -> Figure:
     # No layout engine: constrained layout doubled the time of a report; fixed spacing plus
-    # save()'s tight bounding box is enough for these regular grids.
+    # save()'s canvas fitted to the content is enough for these regular grids.
     return Figure(figsize=(width, height))
+
+
+def title(ax, text: str, **style) -> None:
+    """A title at a fixed height above `ax`. With none, matplotlib searches for a free spot above any tick
+    labels on top (the report has none) while drawing: a pass over every panel's y ticks."""
+    ax.set_title(text, y=1.0, **style)
 
 
 def log_y(ax) -> None:
@@ -63,5 +70,8 @@ def legend(ax, source=None) -> None:
 
 
 def save(figure: Figure, path: str | Path) -> None:
-    """Write the figure as a PNG (dpi 100, tight bounding box), atomically."""
-    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, bbox_inches="tight"))
+    """Write the figure as a PNG (dpi 100), its canvas fitted to its content, atomically."""
+    fit_canvas(figure)  # what bbox_inches="tight" does, without drawing the figure twice
+    # zlib level 3, not 6: a third less encoding time for about 5 % larger files
+    png = {"compress_level": 3}
+    atomic_write(Path(path), lambda temp: figure.savefig(temp, format="png", dpi=100, pil_kwargs=png))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tfbench.report.figure_style import legend, log_y, new_figure
+from tfbench.report.figure_style import legend, log_y, new_figure, title
 
 FIGURE_NAME = "input_gradient_vs_timestep"
 CAPTION = (
@@ -32,7 +32,7 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
     ]
     figure = new_figure(10, 3.8)
     axes = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
-    for ax, (title, rows) in zip(axes, panels, strict=True):
+    for ax, (heading, rows) in zip(axes, panels, strict=True):
         means = 10 ** _all_seeds_log_mean(rows).dropna() if len(rows) else None
         for variant, color in palette.items():
             if means is not None and variant in means.index.get_level_values(0):
@@ -40,7 +40,8 @@ def input_gradient_vs_timestep(timesteps: pd.DataFrame, palette: dict) -> Figure
                 ax.plot(line.index, line.to_numpy(), color=color, linewidth=1.5, label=variant)
         if means is None or means.empty:
             ax.text(0.5, 0.5, "no records", ha="center", va="center", transform=ax.transAxes)
-        ax.set(title=title, xlabel="time step (0 = first input)")
+        title(ax, heading)
+        ax.set_xlabel("time step (0 = first input)")
         log_y(ax)
     axes[0].set_ylabel("‖∂loss/∂x_t‖ (L2 over batch and features)")
     legend(axes[1], source=axes[0] if axes[0].get_lines() else axes[1])
