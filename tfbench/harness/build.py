@@ -34,8 +34,9 @@ def _first_line(error: Exception) -> str:
     return text[0].rstrip(".") if text else type(error).__name__
 
 
-def resolve_fields(setup) -> None:
-    """Resolve each Keras-valued field on its own so the error names the field at fault."""
+def resolve_fields(setup) -> keras.optimizers.Optimizer:
+    """Resolve each Keras-valued field on its own so the error names the field at fault; returns the
+    resolved optimizer, which a build compiles (a second one would cost its variables' creation)."""
     if setup.activation not in LAYER_ACTIVATIONS:
         _resolve(
             "activation",
@@ -67,7 +68,7 @@ def resolve_fields(setup) -> None:
             keras.activations.get,
             "None or a keras.activations name (softmax, sigmoid, linear, ...)",
         )
-    make_optimizer(setup)
+    return make_optimizer(setup)
 
 
 def make_optimizer(setup) -> keras.optimizers.Optimizer:
@@ -106,13 +107,13 @@ def make_optimizer(setup) -> keras.optimizers.Optimizer:
 
 def build_model(setup, data, seed: int, plan: RecordPlan | None = None) -> MonitoredModel:
     """Build and compile the Setup's MonitoredModel on `data`; raises TfbenchError on bad values."""
-    resolve_fields(setup)
+    optimizer = resolve_fields(setup)
     plan = plan or RecordPlan.for_setup(setup, "standard")
     try:
         network = build_network(setup, data, seed)
         model = MonitoredModel(network, plan, data.task, name="monitored")
         model.compile(
-            optimizer=make_optimizer(setup),
+            optimizer=optimizer,
             loss=compiled_loss(setup.loss or DEFAULT_LOSS[data.task], data),
             steps_per_execution=steps_per_execution(setup.steps, setup.effective_eval_every),
         )

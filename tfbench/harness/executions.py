@@ -118,9 +118,9 @@ def execution_function(model, first_one, later_one):
     @tf.function(reduce_retracing=True)
     @tf.autograph.experimental.do_not_convert
     def on_dataset(iterator):
+        if count == 1:  # the step traced straight into this function: no nested function to trace and inline
+            return first_one.python_function(iterator.get_next())
         outputs = first_one(iterator.get_next())
-        if count == 1:
-            return outputs
 
         def more(i, outputs, upcoming):
             return tf.logical_and(i < count, upcoming.has_value())

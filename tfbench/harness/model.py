@@ -215,9 +215,12 @@ class MonitoredModel(keras.Model):
         return tuple(totals / max(count, 1))
 
     def _update_trackers(self, loss, metric, batch_size):
+        """What `Mean.update_state(value, sample_weight=batch_size)` adds for a scalar value, in three
+        ops per tracker instead of its generic path's two dozen (each op costs when tracing)."""
         weight = tf.cast(batch_size, tf.float32)
-        self.loss_tracker.update_state(loss, sample_weight=weight)
-        self.metric_tracker.update_state(metric, sample_weight=weight)
+        for tracker, value in ((self.loss_tracker, loss), (self.metric_tracker, metric)):
+            tracker.total.assign_add(tf.cast(value, tf.float32) * weight)
+            tracker.count.assign_add(weight)
         return {m.name: m.result() for m in self.metrics}
 
     def _regularization_loss(self):
