@@ -79,10 +79,10 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     family = family_of(setup)
     recurrent = family is not None and family.recurrent
     input_gradients = InputGradients(model, data, setup.batch_size, seed) if recurrent else None
+    timesteps = [input_gradients.table(0)] if input_gradients else []
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
-    with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):  # for the input gradients' function too
-        timesteps = [input_gradients.table(0)] if input_gradients else []
+    with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
         model.fit(
             train_batches(data, setup.batch_size, setup.steps, seed),
             epochs=setup.steps // chunk,
@@ -91,8 +91,6 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
             shuffle=False,  # the seeded batch order is the data pipeline's job
             verbose=1 if verbose else 0,
         )
-        if input_gradients and recorder.diverged_at is None:
-            timesteps.append(input_gradients.table(setup.steps))
     if model.tensorboard is not None:
         model.tensorboard.close()
     last = recorder.diverged_at if recorder.diverged_at is not None else setup.steps - 1
@@ -101,6 +99,8 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     validation = steps["val_metric"].dropna()
     higher_is_better = HIGHER_IS_BETTER[model.metric_name]
     diverged = recorder.diverged_at is not None
+    if input_gradients and not diverged:
+        timesteps.append(input_gradients.table(setup.steps))
     finals = steps.dropna(subset=["val_loss"]).tail(1)
     return RunResult(
         status="diverged" if diverged else "ok",
