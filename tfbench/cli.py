@@ -89,11 +89,19 @@ def make_parser() -> Parser:
 
 
 def cmd_run(args) -> int:
-    from tfbench.engine.runner import run
-    from tfbench.report.html import render_suite_page
+    from tfbench.engine.executors import start_worker_server
+    from tfbench.engine.scheduling import planned_workers
     from tfbench.spec.discovery import discover
+    from tfbench.spec.profiles import get_profile
 
     suites = discover(args.targets)
+    seeds = args.seeds or get_profile(args.profile).seeds
+    if args.executor == "local" and planned_workers(args.workers, seeds, suites) > 1:
+        # The workers' TensorFlow import overlaps the imports below; render_suite_page's module preloaded.
+        start_worker_server(preload=("tfbench.report.html",))
+    from tfbench.engine.runner import run
+    from tfbench.report.html import render_suite_page
+
     summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
                   resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
                   tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,

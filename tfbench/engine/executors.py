@@ -73,6 +73,16 @@ def worker_context(preload: tuple[str, ...] = ()):
     return context
 
 
+def start_worker_server(preload: tuple[str, ...] = ()) -> None:
+    """Start the server local workers fork from now, without waiting for it: its imports (seconds of
+    TensorFlow) then overlap whatever this process imports and reads before its pool starts."""
+    context = worker_context(preload)
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class ProcessExecutor:
     """Runs jobs in `workers` local processes, each with its share of the cores.
 
@@ -135,16 +145,11 @@ class ProcessExecutor:
         from tfbench.spec.discovery import LOADED_FILES
 
         pool, files, futures = self._pool(size), dict(LOADED_FILES), {}
+        top_up = lambda: _top_up(pool, call_job, files, fn, payloads, queue, futures, size)  # noqa: E731
         while queue or futures:
-            while queue and len(futures) < size:
-                index = queue.popleft()
-                try:
-                    futures[pool.submit(call_job, files, fn, payloads[index])] = index
-                except BrokenProcessPool:  # a job in flight killed its worker since the last result
-                    queue.appendleft(index)  # never started: it goes on with the rest of the queue
-                    self.close()
-                    suspects.extend(futures.values())
-                    return
+            if not top_up():  # a job in flight killed its worker since the last result
+                self._broken(futures, suspects)
+                return
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
             for future in done:
                 try:
@@ -157,7 +162,17 @@ class ProcessExecutor:
                     outcome = WorkerLost("the worker process running it died")
                 except Exception as error:  # the job could not even start there (e.g. unpickling)
                     outcome = error
-                yield futures.pop(future), outcome
+                index = futures.pop(future)
+                # The next job starts before the driver records this one: the worker does not wait for it.
+                healthy = self.pool is not pool or top_up()
+                yield index, outcome
+                if not healthy:
+                    self._broken(futures, suspects)
+                    return
+
+    def _broken(self, futures: dict, suspects: list) -> None:
+        self.close()
+        suspects.extend(futures.values())
 
     def close(self) -> None:
         if self.pool is None:
@@ -166,6 +181,19 @@ class ProcessExecutor:
             process.terminate()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.pool, self.pool_size = None, 0
+
+
+def _top_up(pool, call, files, fn, payloads, queue: deque, futures: dict, size: int) -> bool:
+    """Submit queued jobs until `size` are in flight; False when the pool turned out broken (the job
+    that could not start goes back to the front of the queue)."""
+    while queue and len(futures) < size:
+        index = queue.popleft()
+        try:
+            futures[pool.submit(call, files, fn, payloads[index])] = index
+        except BrokenProcessPool:
+            queue.appendleft(index)
+            return False
+    return True
 
 
 def check_executor(kind: str, workers: int) -> None:

@@ -19,7 +19,7 @@ from tfbench.analysis import claims, verdict
 from tfbench.engine.calibration import calibrate
 from tfbench.engine.executors import make_executor
 from tfbench.engine.finished import finished_future
-from tfbench.engine.scheduling import chunks, default_workers
+from tfbench.engine.scheduling import chunks, planned_workers
 from tfbench.engine.suite_tasks import SuiteTasks
 from tfbench.engine.validation import check_suites, ensure_output_folder
 from tfbench.errors import TfbenchError
@@ -89,7 +89,7 @@ def run(
     if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
         raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
     seed_list = list(range(seeds or budget.seeds))
-    workers = workers or default_workers(len(seed_list) * sum(len(suite.variants()) for suite in suites))
+    workers = planned_workers(workers, len(seed_list), suites)
     preload = (suite_task.__module__,) if suite_task is not None else ()
     backend = make_executor(executor, workers, ray_address, log, preload)  # first: it pins TensorFlow's threads
     with contextlib.closing(backend):

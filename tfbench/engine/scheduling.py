@@ -14,6 +14,11 @@ import pickle
 from tfbench.spec.canonical import graph_key
 
 
+def planned_workers(workers: int | None, seeds: int, suites: list) -> int:
+    """The worker count a run uses: `workers` when given, else default_workers of its number of runs."""
+    return workers or default_workers(seeds * sum(len(suite.variants()) for suite in suites))
+
+
 def default_workers(runs: int) -> int:
     """Every core when there are more runs than cores; otherwise one process (starting a worker costs a
     TensorFlow import, which only pays off over several runs)."""
