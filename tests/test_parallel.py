@@ -131,6 +131,39 @@ def test_a_pool_run_renders_each_suite_page_in_a_worker_and_never_imports_tensor
     assert {path.relative_to(out): path.read_bytes() for path in sorted(suite.rglob("*.png"))} == pages
 
 
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (workers inherit the driver's environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="needs Linux's /proc")
+def test_a_driver_killed_outright_leaves_no_worker_behind(suite_file, tmp_path):
+    """SIGKILL gives the driver no chance to stop its pool: its workers notice it is gone and end, and
+    with them the server that forked them."""
+    marker = f"TFBENCH_TEST_RUN={tmp_path.name}"
+    env = {**os.environ, "TFBENCH_TEST_RUN": tmp_path.name}
+    command = [sys.executable, "-m", "tfbench", "run", str(suite_file), "--seeds", "2", "--out", str(tmp_path),
+               "--workers", "2"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None and len(processes_with(marker)) < 4:
+        time.sleep(0.05)  # the driver, the server and two workers
+    assert process.poll() is None and len(processes_with(marker)) >= 4
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and processes_with(marker):
+        time.sleep(0.2)
+    assert processes_with(marker) == []
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray extra is not installed")
 def test_ray_tasks_record_exactly_what_a_serial_run_records(suite_file, serial_run, tmp_path):

@@ -16,6 +16,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
@@ -26,6 +28,7 @@ from tfbench.engine.worker import call_job, configure_threads, threads_per_worke
 from tfbench.errors import TfbenchError
 
 EXECUTORS = ("local", "ray")
+DRIVER_CHECK_S = 1.0  # how often a worker looks whether its driver still runs
 # What the server that forks local workers imports first: TensorFlow (quietly) and the harness.
 PRELOADED = ("tfbench.engine.preload",)
 
@@ -34,9 +37,24 @@ class WorkerLost(Exception):
     """The process running a job died (killed, out of memory, a crash in native code)."""
 
 
-def _init_worker(inter_op: int) -> None:
+def _init_worker(inter_op: int, driver: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threading.Thread(target=_exit_after, args=(driver,), daemon=True, name="tfbench-driver-watch").start()
     configure_threads(inter_op)
+
+
+def _exit_after(driver: int) -> None:
+    """End this worker once the driver process is gone. A driver killed outright (SIGKILL) cannot stop
+    its pool, and a pool's worker waits for its next job forever: its job queue stays open, since
+    every worker holds both ends of it (and the server that forked them waits for its workers)."""
+    if os.name != "posix":  # os.kill(pid, 0) only asks whether the process exists on POSIX
+        return
+    while True:
+        time.sleep(DRIVER_CHECK_S)
+        try:
+            os.kill(driver, 0)
+        except (ProcessLookupError, PermissionError):  # gone (or its number now another user's process)
+            os._exit(1)
 
 
 class SerialExecutor:
@@ -121,7 +139,7 @@ class ProcessExecutor:
             self.close()
             self.pool = ProcessPoolExecutor(
                 workers, mp_context=worker_context(self.preload), initializer=_init_worker,
-                initargs=(threads_per_worker(workers),),
+                initargs=(threads_per_worker(workers), os.getpid()),
             )  # fmt: skip
             self.pool_size = workers
         return self.pool

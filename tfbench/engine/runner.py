@@ -100,7 +100,6 @@ def run(
         out = ensure_output_folder(out)
         entries = {suite.name: suite_entry(suite, budget.name) for suite in suites}
         manifest = build_manifest(budget.name, seed_list, monitor, entries)
-        manifest["calibration"] = calibration.result()  # reference speed on this machine, for compare's steps/s
         manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
         manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
         records.write_json(out / records.MANIFEST_FILE, manifest)
@@ -115,6 +114,10 @@ def run(
                 progress.add(index, _commit(jobs[index], outcome, states, out, summary))
                 tasks.recorded(jobs[index].suite.name)
         summary.suite_results = tasks.results()
+        # The reference speed on this machine, for compare's steps/s: timed by a worker while the first
+        # runs trained, and only awaited now, so the driver does not hold back their start.
+        if calibration.exception() is None:  # else a run that killed its worker took the timing with it
+            manifest["calibration"] = calibration.result()
     manifest["finished"] = utc_now()
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary.claims = claims.summary_line(claims.write_claims(out))
