@@ -91,7 +91,7 @@ def run(
     seed_list = list(range(seeds or budget.seeds))
     workers = planned_workers(workers, len(seed_list), suites)
     preload = (suite_task.__module__,) if suite_task is not None else ()
-    backend = make_executor(executor, workers, ray_address, log, preload)  # first: it pins TensorFlow's threads
+    backend = make_executor(executor, workers, ray_address, log, preload)  # first: workers start, or threads pinned
     with contextlib.closing(backend):
         calibration = _checked_and_timed(backend, suites, budget)
         backend.start()
