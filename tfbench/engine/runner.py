@@ -105,14 +105,8 @@ def run(
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary = RunSummary(out=out)
         states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
-        progress, tasks = InOrder(log), SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
-        pieces = chunks(jobs, workers)
-        for piece, outcomes in backend.results(execute_chunk, [[jobs[i] for i in p] for p in pieces]):
-            if isinstance(outcomes, BaseException):  # the chunk could not run, or its worker died
-                outcomes = [outcomes] * len(pieces[piece])
-            for index, outcome in zip(pieces[piece], outcomes, strict=True):
-                progress.add(index, _commit(jobs[index], outcome, states, out, summary))
-                tasks.recorded(jobs[index].suite.name)
+        tasks = SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
+        _train(backend, jobs, workers, states, out, summary, InOrder(log), tasks)
         summary.suite_results = tasks.results()
         # The reference speed on this machine, for compare's steps/s: timed by a worker while the first
         # runs trained, and only awaited now, so the driver does not hold back their start.
@@ -122,6 +116,17 @@ def run(
     records.write_json(out / records.MANIFEST_FILE, manifest)
     summary.claims = claims.summary_line(claims.write_claims(out))
     return summary
+
+
+def _train(backend, jobs: list, workers: int, states, out: Path, summary, progress, tasks: SuiteTasks) -> None:
+    """Run the jobs in chunks on `backend`, committing each run the moment it arrives."""
+    pieces = chunks(jobs, workers)
+    for piece, outcomes in backend.results(execute_chunk, [[jobs[i] for i in p] for p in pieces]):
+        if isinstance(outcomes, BaseException):  # the chunk could not run, or its worker died
+            outcomes = [outcomes] * len(pieces[piece])
+        for index, outcome in zip(pieces[piece], outcomes, strict=True):
+            progress.add(index, _commit(jobs[index], outcome, states, out, summary))
+            tasks.recorded(jobs[index].suite.name)
 
 
 def _checked_and_timed(backend, suites: list[Suite], budget):
