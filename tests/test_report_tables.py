@@ -1,4 +1,4 @@
-"""The comparison table (issue: report page per suite): bootstrap CIs, paired differences, counts,
+"""The comparison table (issue: report page per suite): t-intervals, paired differences, counts,
 verdict triggers, summary.csv / summary.md. Hand-built records everywhere but one test, which checks
 the table against pandas on the records a real (tiny) run wrote."""
 
@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
+from tfbench.analysis.statistics import paired_differences
 from tfbench.report import tables
-from tfbench.report.tables import bootstrap_ci, comparison_table, paired_differences, verdict_trigger, write_summary
+from tfbench.report.tables import comparison_table, verdict_trigger, write_summary
 
 # --------------------------------------------------------------------------------------------- builders
 
@@ -64,54 +65,6 @@ def suite():
     return pd.DataFrame(runs), pd.DataFrame(layers)
 
 
-# --------------------------------------------------------------------------------------------- bootstrap
-
-
-def test_bootstrap_of_two_values_matches_the_hand_computed_distribution():
-    # Resamples of [1, 3] have mean 1, 2 or 3 with probabilities 1/4, 1/2, 1/4: the 2.5 % and 97.5 %
-    # quantiles fall inside the outer quarters, so the 95 % percentile interval is [1, 3].
-    assert bootstrap_ci([1.0, 3.0]) == (2.0, 1.0, 3.0)
-    # At 40 % confidence the quantiles are 30 % and 70 %, both inside the middle half: [2, 2].
-    assert bootstrap_ci([1.0, 3.0], confidence=0.4) == (2.0, 2.0, 2.0)
-
-
-def test_bootstrap_resample_frequencies_match_the_hand_computed_probabilities():
-    rng = np.random.Generator(np.random.PCG64(0))
-    means = np.array([1.0, 3.0])[rng.integers(0, 2, size=(10_000, 2))].mean(axis=1)
-    freq = {v: float(np.mean(means == v)) for v in (1.0, 2.0, 3.0)}
-    assert freq == pytest.approx({1.0: 0.25, 2.0: 0.5, 3.0: 0.25}, abs=0.02)
-
-
-def test_bootstrap_of_equal_values_has_zero_width():
-    assert bootstrap_ci([0.7] * 5) == pytest.approx((0.7, 0.7, 0.7))
-
-
-def test_bootstrap_edge_cases_and_non_finite_values():
-    assert all(math.isnan(x) for x in bootstrap_ci([]))
-    assert all(math.isnan(x) for x in bootstrap_ci([math.nan, math.inf]))
-    mean, low, high = bootstrap_ci([4.0, math.nan])
-    assert mean == 4.0 and math.isnan(low) and math.isnan(high)  # one value: no spread to resample
-    assert bootstrap_ci([1.0, 3.0, math.nan, -math.inf]) == (2.0, 1.0, 3.0)
-
-
-def test_bootstrap_is_deterministic_per_seed():
-    values = np.random.default_rng(5).normal(size=7)
-    assert bootstrap_ci(values, seed=3) == bootstrap_ci(values, seed=3)
-    assert bootstrap_ci(values, seed=3) != bootstrap_ci(values, seed=4)
-
-
-def test_bootstrap_interval_contains_the_sample_mean_and_narrows_with_confidence():
-    rng = np.random.default_rng(11)
-    for _ in range(50):
-        values = rng.normal(loc=rng.uniform(-5, 5), scale=rng.uniform(0.1, 3), size=10)
-        mean, low, high = bootstrap_ci(values, resamples=2_000, seed=int(rng.integers(1_000)))
-        assert mean == pytest.approx(values.mean())
-        assert low < mean < high
-        _, low80, high80 = bootstrap_ci(values, confidence=0.8, resamples=2_000)
-        _, low95, high95 = bootstrap_ci(values, confidence=0.95, resamples=2_000)
-        assert low95 <= low80 < high80 <= high95
-
-
 # --------------------------------------------------------------------------------------------- paired differences
 
 
@@ -120,15 +73,15 @@ def test_paired_differences_use_the_same_seeds_only():
         [run_row("ref", s, m) for s, m in ((0, 0.5), (1, 0.6))]
         + [run_row("x", s, m) for s, m in ((0, 0.7), (1, 0.9), (2, 0.1))]  # seed 2 has no reference
     )
-    diffs = paired_differences(runs, "final_metric", "ref")
-    assert diffs["variant"].tolist() == ["x", "x"] and diffs["seed"].tolist() == [0, 1]
-    assert diffs["difference"].tolist() == pytest.approx([0.2, 0.3])
+    diffs = paired_differences(runs, "final_metric", "x", "ref")
+    assert diffs.index.tolist() == [0, 1]
+    assert diffs.tolist() == pytest.approx([0.2, 0.3])
 
 
 def test_paired_differences_drop_failed_reference_runs():
     runs = pd.DataFrame([run_row("ref", 0, 0.5), run_row("ref", 1, 0.5, status="failed"),
                          run_row("x", 0, 0.6), run_row("x", 1, 0.7)])  # fmt: skip
-    assert paired_differences(runs, "final_metric", "ref")["seed"].tolist() == [0]
+    assert paired_differences(runs, "final_metric", "x", "ref").index.tolist() == [0]
 
 
 # --------------------------------------------------------------------------------------------- comparison table
@@ -145,8 +98,12 @@ def test_table_means_and_cis_equal_pandas_on_the_usable_runs(suite):
         for variant, mean in expected.items():
             values = usable.loc[usable.variant == variant, column].dropna()
             if len(values) > 1:
-                expected_ci = bootstrap_ci(values)
-                assert (table.at[variant, f"{column}_low"], table.at[variant, f"{column}_high"]) == expected_ci[1:]
+                sem = stats.sem(values)  # scipy gives NaN for a zero spread; the interval is then the mean
+                expected_ci = (
+                    stats.t.interval(0.95, len(values) - 1, loc=values.mean(), scale=sem) if sem else (mean, mean)
+                )
+                got = (table.at[variant, f"{column}_low"], table.at[variant, f"{column}_high"])
+                assert got == pytest.approx(expected_ci, rel=1e-12)
                 assert table.at[variant, f"{column}_low"] <= mean <= table.at[variant, f"{column}_high"]
     # bad: seed 1 diverged (NaN metric, dropped), seed 2 failed (excluded): one value, no interval
     assert table.at["bad", "final_metric_mean"] == pytest.approx(0.10)
@@ -245,8 +202,8 @@ def test_write_summary_writes_csv_and_markdown(suite, tmp_path):
             [
                 "Variant",
                 "Verdict",
-                "Final metric (95% CI)",
-                "Δ vs reference (95% CI)",
+                "Final metric [95 % t-interval]",
+                "Δ vs reference, paired [95 % t-interval]",
                 "log10 grad ratio",
                 "steps/s",
                 "diverged",

@@ -17,75 +17,62 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from tfbench.analysis.student_t import t_quantile
+from tfbench.analysis.statistics import paired_differences, t_interval
 from tfbench.records import store
 from tfbench.records.schema import HIGHER_IS_BETTER
+from tfbench.spec.claim import Claim
+from tfbench.vocabulary import INCONCLUSIVE, METRIC_COLUMNS, NOT_REPRODUCED, REPRODUCED, STATUSES, UNAVAILABLE, VERDICT
 
 CLAIMS_FILE = "claims.csv"
 CLAIM_TABLE_COLUMNS = ("suite", "claim", "source", "kind", "metric", "effect", "ci_low", "ci_high", "seeds", "status")
 # Worse to better: `compare` calls a claim whose status moved down this list a regression.
-STATUS_ORDER = ("not_reproduced", "unavailable", "inconclusive", "reproduced")
-METRIC_COLUMNS = ("final_metric", "best_metric")
-VERDICT_COLUMNS = {"init": "verdict", "end": "verdict_end"}
+STATUS_ORDER = STATUSES
 
 
-def judge_claim(suite: str, claim: dict, runs: pd.DataFrame) -> dict:
-    """One claims.csv row."""
-    row = {"suite": suite, "claim": claim["text"], "source": claim.get("source", ""), "effect": math.nan,
-           "ci_low": math.nan, "ci_high": math.nan, "seeds": 0}  # fmt: skip
-    if claim.get("variant") is not None:
-        column = VERDICT_COLUMNS[claim.get("at", "init")]
-        return {**row, "kind": "verdict", "metric": column, **_judge_verdict(claim, runs, column)}
-    return {**row, "kind": "comparison", "metric": claim["on"], **_judge_comparison(claim, runs)}
+def judge_claim(suite: str, claim: Claim | dict, runs: pd.DataFrame) -> dict:
+    """One claims.csv row; `claim` as the suite states it or as the manifest keeps it (Claim.to_json())."""
+    claim = claim if isinstance(claim, Claim) else Claim.from_json(claim)
+    row = {"suite": suite, "claim": claim.text, "source": claim.source, "kind": claim.kind, "metric": claim.column,
+           "effect": math.nan, "ci_low": math.nan, "ci_high": math.nan, "seeds": 0}  # fmt: skip
+    judged = _judge_verdict(claim, runs) if claim.kind == VERDICT else _judge_comparison(claim, runs)
+    return {**row, **judged}
 
 
-def _judge_verdict(claim: dict, runs: pd.DataFrame, column: str) -> dict:
-    if column not in runs:
-        return {"status": "unavailable"}
-    verdicts = runs.loc[runs["variant"].astype(str) == claim["variant"], column].dropna().astype(str)
+def _judge_verdict(claim: Claim, runs: pd.DataFrame) -> dict:
+    if claim.column not in runs:
+        return {"status": UNAVAILABLE}
+    verdicts = runs.loc[runs["variant"].astype(str) == claim.variant, claim.column].dropna().astype(str)
     verdicts = verdicts[verdicts != ""]
     if verdicts.empty:
-        return {"status": "unavailable"}
-    held = bool((verdicts == claim["verdict"]).all())
-    return {"seeds": len(verdicts), "status": "reproduced" if held else "not_reproduced"}
+        return {"status": UNAVAILABLE}
+    held = bool((verdicts == claim.verdict).all())
+    return {"seeds": len(verdicts), "status": REPRODUCED if held else NOT_REPRODUCED}
 
 
-def paired_differences(claim: dict, runs: pd.DataFrame) -> pd.Series:
+def claim_differences(claim: Claim, runs: pd.DataFrame) -> pd.Series:
     """Per seed, better − than on the claim's column, positive in the claimed direction."""
-    column = claim["on"]
-    if column not in runs:
-        return pd.Series(dtype=float)
-    finished = runs[runs["status"].astype(str) == "ok"]
-
-    def by_seed(label):
-        rows = finished[finished["variant"].astype(str) == label]
-        return pd.to_numeric(rows.set_index("seed")[column], errors="coerce")
-
-    differences = (by_seed(claim["better"]) - by_seed(claim["than"])).replace([np.inf, -np.inf], np.nan).dropna()
-    return differences if higher_is_better(claim, finished) else -differences
+    differences = paired_differences(runs, claim.on, claim.better, claim.than)
+    return differences if higher_is_better(claim, runs) else -differences
 
 
-def higher_is_better(claim: dict, runs: pd.DataFrame) -> bool:
-    if claim["on"] in METRIC_COLUMNS:
+def higher_is_better(claim: Claim, runs: pd.DataFrame) -> bool:
+    if claim.on in METRIC_COLUMNS:
         names = runs["metric_name"].dropna().astype(str) if "metric_name" in runs else pd.Series(dtype=str)
         return HIGHER_IS_BETTER.get(names.iloc[0], True) if len(names) else True
-    return not claim.get("lower", False)
+    return not claim.lower
 
 
-def _judge_comparison(claim: dict, runs: pd.DataFrame) -> dict:
-    differences = paired_differences(claim, runs)
+def _judge_comparison(claim: Claim, runs: pd.DataFrame) -> dict:
+    differences = claim_differences(claim, runs)
     n = len(differences)
     if n == 0:
-        return {"status": "unavailable"}
-    effect = float(differences.mean())
+        return {"status": UNAVAILABLE}
+    effect, low, high = t_interval(differences)
     if n < 2:
-        return {"effect": effect, "seeds": n, "status": "inconclusive"}
-    half = t_quantile(0.975, n - 1) * float(differences.std(ddof=1)) / math.sqrt(n)
-    low, high = effect - half, effect + half
-    status = "reproduced" if low > 0 else "not_reproduced" if high < 0 else "inconclusive"
+        return {"effect": effect, "seeds": n, "status": INCONCLUSIVE}
+    status = REPRODUCED if low > 0 else NOT_REPRODUCED if high < 0 else INCONCLUSIVE
     return {"effect": effect, "ci_low": low, "ci_high": high, "seeds": n, "status": status}
 
 
@@ -105,7 +92,7 @@ def summary_line(table: pd.DataFrame) -> str:
     counts = table["status"].value_counts()
     others = [f"{counts[status]} {status.replace('_', ' ')}" for status in reversed(STATUS_ORDER[:-1])
               if counts.get(status, 0)]  # fmt: skip
-    return f"claims: {counts.get('reproduced', 0)}/{len(table)} reproduced" + "".join(f", {o}" for o in others)
+    return f"claims: {counts.get(REPRODUCED, 0)}/{len(table)} reproduced" + "".join(f", {o}" for o in others)
 
 
 def write_claims(out, manifest: dict | None = None, runs_by_suite: dict | None = None) -> pd.DataFrame:

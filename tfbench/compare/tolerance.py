@@ -13,18 +13,16 @@ The half-width, for BASE values b_1..b_n and CURRENT values c_1..c_m of one (sui
     half_width = t(0.975, n - 1) * se                     Student's t, n - 1 degrees of freedom because
                                                           only BASE estimates s
 
-With n = 1 there is no spread to estimate: the half-width is 0 and the floor alone decides.
+With n = 1 there is no spread to estimate: the half-width is 0 and the floor alone decides. The formula
+lives with every other interval, in tfbench/analysis/statistics.py.
 """
 
 from __future__ import annotations
 
-import math
-
-from tfbench.analysis.student_t import t_quantile
+from tfbench.analysis.statistics import difference_of_means_half_width
 from tfbench.errors import TfbenchError
 from tfbench.records.tolerances import ACCEPTED, DEFAULT_FAIL_ON, parse_mapping
 
-CONFIDENCE = 0.95
 
 def parse_fail_on(spec: str | None) -> dict:
     """`metric:0.02,speed:25%,verdict:off` -> {key: Floor or bool}; empty or None -> {}."""
@@ -71,7 +69,4 @@ def describe(gate) -> str:
 
 def half_width(base_std: float, n_base: int, n_current: int) -> float:
     """Half-width of the 95 % CI of mean(CURRENT) - mean(BASE); 0 when BASE has a single seed."""
-    if n_base < 2 or n_current < 1 or not math.isfinite(base_std):
-        return 0.0
-    standard_error = base_std * math.sqrt(1 / n_base + 1 / n_current)
-    return t_quantile(0.5 + CONFIDENCE / 2, n_base - 1) * standard_error
+    return difference_of_means_half_width(base_std, n_base, n_current)

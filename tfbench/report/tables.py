@@ -1,4 +1,4 @@
-"""The comparison table of one suite (docs/design.md §6–§7): per variant, mean and 95 % bootstrap CI across seeds
+"""The comparison table of one suite (docs/design.md §6–§7): per variant, mean and 95 % t-interval across seeds
 of the final metric, final loss, log10 gradient ratio (across depth, and back through time for recurrent
 models) and steps/s; the paired difference against the
 suite's reference level on the same seeds; the verdicts with the layer and step that triggered them.
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tfbench.analysis import verdict as verdicts
+from tfbench.analysis.statistics import paired_differences, t_interval
 from tfbench.records.store import atomic_write
 from tfbench.report import theory_overlay
 
@@ -39,61 +40,11 @@ TABLE_COLUMNS = (
 # --------------------------------------------------------------------------------------------- statistics
 
 
-def bootstrap_ci(values, confidence=0.95, resamples=10_000, seed=0) -> tuple[float, float, float]:
-    """(mean, low, high): the mean of the finite values and its percentile bootstrap interval.
-
-    `resamples` samples of the same size are drawn with replacement (numpy Generator(seed), so the
-    interval is deterministic), and low/high are the (1 − confidence)/2 and (1 + confidence)/2 quantiles
-    of their means. NaN and ±inf are dropped first. With no value left the result is (nan, nan, nan);
-    with one value it is (value, nan, nan): a single seed has no spread to resample, so no interval is
-    claimed rather than a zero-width one.
-    """
-    data = np.asarray(values, dtype=float).ravel()
-    data = data[np.isfinite(data)]
-    n = data.size
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(data.mean())
-    if n == 1:
-        return mean, math.nan, math.nan
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence!r} is invalid: expected a fraction between 0 and 1")
-    rng = np.random.Generator(np.random.PCG64(seed))
-    means = data[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return mean, float(low), float(high)
-
-
 def _usable(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs that enter statistics: every run but the failed ones."""
     if "status" not in runs.columns:
         return runs
     return runs[runs["status"].astype(str) != "failed"]
-
-
-def paired_differences(runs: pd.DataFrame, column: str, reference: str) -> pd.DataFrame:
-    """Per (variant, seed) recorded for both the variant and the reference: value − the reference's value
-    on the same seed.
-
-    Columns variant, seed, value, reference_value, difference; variants in the order of runs, seeds
-    ascending. A seed missing from the reference (or from the variant) is dropped; failed runs count as
-    missing. The reference itself is not listed. A NaN value (a diverged run's final metric) gives a NaN
-    difference, left for the caller to drop.
-    """
-    usable = _usable(runs).assign(variant=lambda t: t["variant"].astype(str))
-    base = usable.loc[usable["variant"] == str(reference), ["seed", column]]
-    base = base.drop_duplicates("seed", keep="last").rename(columns={column: "reference_value"})
-    others = usable.loc[usable["variant"] != str(reference), ["variant", "seed", column]].rename(
-        columns={column: "value"}
-    )
-    paired = others.merge(base, on="seed", how="inner")
-    order = {label: i for i, label in enumerate(dict.fromkeys(usable["variant"]))}
-    paired = paired.assign(_order=paired["variant"].map(order)).sort_values(["_order", "seed"], kind="stable")
-    paired["difference"] = paired["value"].astype(float) - paired["reference_value"].astype(float)
-    return paired.drop(columns="_order").reset_index(drop=True)[
-        ["variant", "seed", "value", "reference_value", "difference"]
-    ]
 
 
 def _most_common(labels: pd.Series) -> str:
@@ -223,9 +174,10 @@ def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, h
 
     seeds: runs recorded for the variant (any status); diverged / failed: how many of them. Failed runs
     are excluded from every statistic and verdict; diverged runs' NaN final metric and loss are excluded
-    from those means and CIs (the other statistics keep them). `<stat>_mean/_low/_high` is bootstrap_ci
-    over seeds. `diff_vs_reference_*`: paired final-metric differences against `reference` on the same
-    seeds (NaN on the reference's own row). verdict / verdict_end: the most common over seeds (a tie goes
+    from those means and CIs (the other statistics keep them). `<stat>_mean/_low/_high` is t_interval
+    over seeds. `diff_vs_reference_*`: the t-interval of the paired final-metric differences against
+    `reference` on the seeds both finished (statistics.paired_differences, as a claim judges them; NaN on
+    the reference's own row). verdict / verdict_end: the most common over seeds (a tie goes
     to the earliest seed's), with `verdict_trigger` / `verdict_end_trigger` naming the layer (or, from
     `timesteps`, the time step) and step that triggered it in the first seed that has it. best: the
     variant with the best final_metric_mean (highest when higher_is_better, else lowest; NaN never best;
@@ -233,7 +185,6 @@ def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, h
     """
     runs = runs.assign(variant=runs["variant"].astype(str))
     layers = layers if layers is not None else pd.DataFrame(columns=["variant", "seed", "step"])
-    differences = paired_differences(runs, "final_metric", reference)
     status = runs["status"].astype(str) if "status" in runs.columns else pd.Series("ok", index=runs.index)
     rows = []
     for label in dict.fromkeys(runs["variant"]):
@@ -248,11 +199,11 @@ def comparison_table(runs: pd.DataFrame, layers: pd.DataFrame, reference: str, h
         }
         for name in STATISTICS:
             values = usable[name] if name in usable.columns else []
-            row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = bootstrap_ci(values)
+            row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"] = t_interval(values)
         if label == str(reference):
             diff = (math.nan, math.nan, math.nan)
         else:
-            diff = bootstrap_ci(differences.loc[differences["variant"] == label, "difference"])
+            diff = t_interval(paired_differences(runs, "final_metric", label, reference))
         row["diff_vs_reference_mean"], row["diff_vs_reference_low"], row["diff_vs_reference_high"] = diff
         for column in ("verdict", "verdict_end"):
             row[column] = _most_common(usable[column]) if column in usable.columns else ""
@@ -274,7 +225,7 @@ SUMMARY_MD = jinja2.Template(
     """\
 ### {{ title }}
 
-| Variant | Verdict | Final metric (95% CI) | Δ vs reference (95% CI) | log10 grad ratio |\
+| Variant | Verdict | Final metric [95 % t-interval] | Δ vs reference, paired [95 % t-interval] | log10 grad ratio |\
 {%- if time %} log10 time ratio |{% endif %} steps/s | diverged |\
 {%- if theory %} predicted decades/layer | measured decades/layer (δ) |{% endif %}
 |---|---|---|---|---|{% if time %}---|{% endif %}---|---|{% if theory %}---|---|{% endif %}
@@ -367,7 +318,7 @@ def claims_markdown(claims: pd.DataFrame) -> str:
     """The suite's claims as a markdown table under the comparison (empty when it states none)."""
     if claims is None or claims.empty:
         return ""
-    lines = ["", "Claims:", "", "| claim | judged on | effect [95 % CI] | seeds | status |", "|---|---|---|---|---|"]
+    lines = ["", "Claims:", "", "| claim | judged on | effect [95 % t-interval] | seeds | status |", "|---|---|---|---|---|"]
     for row in claims.itertuples():
         effect = "–" if math.isnan(row.effect) else _number(row.effect, signed=True)
         if not math.isnan(row.ci_low):

@@ -10,14 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfbench.errors import SuiteError
+from tfbench.vocabulary import CLAIM_COLUMNS, COMPARISON, METRIC_COLUMNS, VERDICT, VERDICTS, WHEN
 
-# runs.csv columns a comparison claim may compare: numbers a run computes about the model.
-CLAIM_COLUMNS = ("final_metric", "best_metric", "final_loss", "log10_grad_ratio", "log10_delta_ratio",
-                 "log10_time_ratio", "steps")  # fmt: skip
-# Columns whose better direction comes from the run's metric (accuracy: higher, MAE: lower).
-METRIC_COLUMNS = ("final_metric", "best_metric")
-VERDICTS = ("healthy", "vanishing", "exploding", "diverged")
-WHEN = {"init": "verdict", "end": "verdict_end"}  # at= -> the runs.csv column judged
+__all__ = ["CLAIM_COLUMNS", "METRIC_COLUMNS", "VERDICTS", "WHEN", "Claim"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +25,7 @@ class Claim:
     variant: str | None = None
     verdict: str | None = None
     at: str = "init"
-    source: str = ""  # a seed article's file name, or a paper
+    source: str = ""  # a paper (authors, year, title) or a source article's title, never a file name
 
     def __post_init__(self):
         if not isinstance(self.text, str) or not self.text.strip():
@@ -68,17 +63,25 @@ class Claim:
 
     @property
     def kind(self) -> str:
-        return "verdict" if self.variant is not None else "comparison"
+        return VERDICT if self.variant is not None else COMPARISON
 
     @property
     def variants(self) -> tuple[str, ...]:
-        return (self.variant,) if self.kind == "verdict" else (self.better, self.than)
+        return (self.variant,) if self.kind == VERDICT else (self.better, self.than)
 
     @property
     def column(self) -> str:
         """The runs.csv column judged."""
-        return WHEN[self.at] if self.kind == "verdict" else self.on
+        return WHEN[self.at] if self.kind == VERDICT else self.on
 
     def to_json(self) -> dict:
         """The claim as the manifest keeps it, so `compare` can judge a baseline's runs.csv alone."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Claim:
+        """The claim `to_json` wrote (a manifest's, or a baseline's); keys it does not know are ignored, so
+        a manifest from a later version still reads."""
+        if not isinstance(data, dict):
+            raise SuiteError(f"claim {data!r} is invalid: expected a mapping as Claim.to_json() writes it")
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
