@@ -24,6 +24,7 @@ from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from tfbench.analysis.statistics import CONFIDENCE, t_quantile  # noqa: E402
 from tfbench.report import theory_overlay  # noqa: E402
 from tfbench.report.figure_style import legend, log_y, new_figure, save, title, variant_palette  # noqa: E402, F401
 from tfbench.report.timestep_plots import CAPTION as TIMESTEP_CAPTION  # noqa: E402
@@ -138,10 +139,7 @@ def _edges(centers: np.ndarray) -> np.ndarray:
 
 
 def training_curves(steps: pd.DataFrame, palette: dict, metric_name: str) -> Figure:
-    """(c) Training loss and validation metric against step: mean over seeds, band mean ± 1.96 SE (≈95 %).
-
-    A normal-approximation band, not a bootstrap: deterministic, and the bootstrap was most of the time.
-    """
+    """(c) Training loss and validation metric against step: mean over seeds, band the 95 % t-interval."""
     figure = new_figure(10, 3.8)
     loss_ax, metric_ax = figure.subplots(1, 2, gridspec_kw={"wspace": 0.3})
     loss = _seed_lines(loss_ax, steps, "loss", palette)
@@ -158,17 +156,19 @@ def training_curves(steps: pd.DataFrame, palette: dict, metric_name: str) -> Fig
 
 
 def _seed_lines(ax, steps: pd.DataFrame, column: str, palette: dict, **style) -> pd.DataFrame:
-    """Per variant, the mean over seeds at each step and a band mean ± 1.96 standard errors (none where a
-    step has one seed), labelled with the variant and drawn as seaborn's lineplot draws them, whose
-    per-step aggregation was most of this figure's time."""
+    """Per variant, the mean over seeds at each step and a band, the 95 % t-interval over seeds
+    (statistics.t_interval's rule; none where a step has one seed), labelled with the variant and drawn
+    as seaborn's lineplot draws them, whose per-step aggregation was most of this figure's time."""
     kept = steps[np.isfinite(pd.to_numeric(steps[column], errors="coerce")) & steps["variant"].isin(list(palette))]
     values = kept.assign(value=pd.to_numeric(kept[column]).astype(float))
-    stats = values.groupby(["variant", "step"])["value"].agg(["mean", "sem"])  # sem: n - 1, NaN for one seed
+    stats = values.groupby(["variant", "step"])["value"].agg(["mean", "sem", "count"])  # sem: NaN for one seed
+    quantiles = {n: t_quantile(0.5 + CONFIDENCE / 2, n - 1) for n in stats["count"].unique() if n > 1}
     for variant, color in palette.items():
         if variant not in stats.index.get_level_values(0):
             continue
         line = stats.xs(variant, level=0).sort_index()
-        x, mean, half = line.index.to_numpy(float), line["mean"].to_numpy(), 1.96 * line["sem"].to_numpy()
+        x, mean, half = line.index.to_numpy(float), line["mean"].to_numpy(), line["sem"].to_numpy()
+        half = half * line["count"].map(quantiles).to_numpy(float)
         ax.plot(x, mean, color=color, label=variant, markeredgewidth=0.75, markeredgecolor="w", **style)
         ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2)
     return kept
@@ -254,7 +254,7 @@ FIGURES = {
         lambda i: gradient_heatmaps(i.records.layers, i.variants),
     ),
     "training_curves": SuiteFigure(
-        "Training loss per step and held-out metric per evaluation: mean over seeds with a 95 % band.",
+        "Training loss per step and held-out metric per evaluation: mean over seeds with its 95 % t-interval.",
         lambda i: training_curves(i.records.steps, i.palette, i.metric_name),
     ),
     "update_ratio": SuiteFigure(
