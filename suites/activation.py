@@ -5,8 +5,7 @@ backpropagated signal layer by layer; the ReLU family passes it through unchange
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_SIGMOID = "001_c9177f1e47383ab4.txt"
+from tfbench.sources import CLEVERT_2016, GLOROT_2010, GLOROT_2011, GRADIENTS_IN_CNNS, LECUN_1998, cite
 
 SUITE = Suite(
     name="activation",
@@ -31,25 +30,25 @@ SUITE = Suite(
             variant="sigmoid",
             verdict="vanishing",
             at="init",
-            source=ARTICLE_SIGMOID,
+            source=cite(GLOROT_2010, GRADIENTS_IN_CNNS),
         ),
         Claim(
-            text="Replacing sigmoid by ReLU keeps the gradient alive, and the net trains",
+            text="With ReLU in place of sigmoid the deep net trains: a better final held-out metric",
             better="relu",
             than="sigmoid",
-            source=ARTICLE_SIGMOID,
+            source=cite(GLOROT_2011, GRADIENTS_IN_CNNS),
         ),
         Claim(
-            text="ELU, a ReLU variant, trains the deep net too",
+            text="ELU, a ReLU variant, trains the deep net too: a better final held-out metric than sigmoid",
             better="elu",
             than="sigmoid",
-            source=ARTICLE_SIGMOID,
+            source=cite(CLEVERT_2016, GRADIENTS_IN_CNNS),
         ),
         Claim(
-            text="tanh, zero-centred, trains where sigmoid stalls",
+            text="tanh, zero-centred, ends with a better held-out metric than sigmoid",
             better="tanh",
             than="sigmoid",
-            source=ARTICLE_SIGMOID,
+            source=cite(LECUN_1998, GRADIENTS_IN_CNNS),
         ),
     ],
 )

@@ -9,8 +9,7 @@ norms are those before clipping, so the figures show what each rule had to tame.
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_CLIP = "004_f577587ca18b99d5.txt"
+from tfbench.sources import PASCANU_2013, ROBUSTNESS, cite
 
 NO_CLIP = {"clipnorm": None, "clipvalue": None, "global_clipnorm": None}
 
@@ -46,28 +45,28 @@ SUITE = Suite(
             variant="none",
             verdict="diverged",
             at="end",
-            source=ARTICLE_CLIP,
+            source=ROBUSTNESS,
         ),
         Claim(
-            text="Clipping the gradient's norm keeps the same run stable",
+            text="Clipping the gradient's norm keeps the same run stable: healthy at the end",
             variant="clipnorm=1",
             verdict="healthy",
             at="end",
-            source=ARTICLE_CLIP,
+            source=cite(PASCANU_2013, ROBUSTNESS),
         ),
         Claim(
-            text="Clipping each gradient value keeps it stable too",
+            text="Clipping each gradient value keeps it stable too: healthy at the end",
             variant="clipvalue=1",
             verdict="healthy",
             at="end",
-            source=ARTICLE_CLIP,
+            source=ROBUSTNESS,
         ),
         Claim(
-            text="Clipping the global norm of all gradients keeps it stable too",
+            text="Clipping the global norm of all gradients keeps it stable too: healthy at the end",
             variant="global_clipnorm=1",
             verdict="healthy",
             at="end",
-            source=ARTICLE_CLIP,
+            source=cite(PASCANU_2013, ROBUSTNESS),
         ),
     ],
 )

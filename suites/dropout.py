@@ -7,9 +7,7 @@ gradients; the suite shows what it does to their size and to held-out accuracy.
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_DROPOUT = "000_fad41317f24e3503.txt"
-SRIVASTAVA = "Srivastava et al. 2014, Dropout, JMLR 15 (§ Dropout's training time)"
+from tfbench.sources import SRIVASTAVA_2014, STABILITY_OF_THE_LOSS
 
 SUITE = Suite(
     name="dropout",
@@ -34,13 +32,13 @@ SUITE = Suite(
             variant="0.5",
             verdict="healthy",
             at="end",
-            source=ARTICLE_DROPOUT,
+            source=STABILITY_OF_THE_LOSS,
         ),
         Claim(
             text="Dropout slows training: at an equal number of updates p = 0.5 ends behind no dropout",
             better="0",
             than="0.5",
-            source=SRIVASTAVA,
+            source=SRIVASTAVA_2014,
         ),
     ],
 )

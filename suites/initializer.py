@@ -6,9 +6,7 @@ of activations and gradients near constant across depth; He (Var = 2/fan_in) is 
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_INIT = "002_9bb3b31b075991cd.txt"
-GLOROT = "Glorot & Bengio 2010"
+from tfbench.sources import GLOROT_2010, STUDY_NOTES, cite
 
 SUITE = Suite(
     name="initializer",
@@ -39,27 +37,28 @@ SUITE = Suite(
             variant="normal(0.01)",
             verdict="vanishing",
             at="init",
-            source=ARTICLE_INIT,
+            source=cite(GLOROT_2010, STUDY_NOTES),
         ),
         Claim(
             text="Too large initial weights make the gradient explode",
             variant="normal(1.0)",
             verdict="exploding",
             at="init",
-            source=ARTICLE_INIT,
+            source=STUDY_NOTES,
         ),
         Claim(
             text="Glorot initialization keeps the gradient of one size across depth",
             variant="glorot_uniform",
             verdict="healthy",
             at="init",
-            source=GLOROT,
+            source=GLOROT_2010,
         ),
         Claim(
-            text="A good initialization trains the deep tanh net; a too small one does not",
+            text="A good initialization trains the deep tanh net better than a too small one:"
+            " a better final held-out metric",
             better="glorot_uniform",
             than="normal(0.01)",
-            source=ARTICLE_INIT,
+            source=cite(GLOROT_2010, STUDY_NOTES),
         ),
     ],
 )

@@ -9,8 +9,7 @@ dominate the gradient of the batches they fall in.
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_SCALE = "003_7aeffd5b0f0527a3.txt"
+from tfbench.sources import CAUSES, LECUN_1998, cite
 
 SUITE = Suite(
     name="input_scale",
@@ -35,7 +34,7 @@ SUITE = Suite(
             text="Standardized inputs train better than inputs with outliers that saturate the first layer",
             better="standardized",
             than="outliers",
-            source=ARTICLE_SCALE,
+            source=cite(LECUN_1998, CAUSES),
         ),
     ],
 )

@@ -7,8 +7,7 @@ rates here cross that bound, and their runs end as `diverged` (a result, not a c
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_LR = "003_7aeffd5b0f0527a3.txt"
+from tfbench.sources import CAUSES, LECUN_1998, cite
 
 SUITE = Suite(
     name="learning_rate",
@@ -33,13 +32,13 @@ SUITE = Suite(
             variant="1.0",
             verdict="diverged",
             at="end",
-            source=ARTICLE_LR,
+            source=cite(LECUN_1998, CAUSES),
         ),
         Claim(
-            text="Too small a learning rate converges too slowly: 0.001 ends behind 0.01",
+            text="Too small a learning rate converges too slowly: after the same updates 0.001 ends behind 0.01",
             better="0.01",
             than="0.001",
-            source=ARTICLE_LR,
+            source=cite(LECUN_1998, CAUSES),
         ),
     ],
 )

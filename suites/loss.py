@@ -17,8 +17,7 @@ Keras's 2) of their output δ.
 """
 
 from tfbench import Claim, Setup, Suite
-
-SOURCE = "001_c9177f1e47383ab4.txt"  # 损失函数与激活函数的选择: MSE + sigmoid vs cross-entropy, softmax
+from tfbench.sources import GLOROT_2010, GRADIENTS_IN_CNNS, cite
 
 SUITE = Suite(
     name="loss",
@@ -47,13 +46,13 @@ SUITE = Suite(
             text="With a sigmoid output, cross-entropy trains better than MSE: its δ = a − y has no σ′(z)",
             better="sigmoid+cross_entropy",
             than="sigmoid+mse",
-            source=SOURCE,
+            source=cite(GLOROT_2010, GRADIENTS_IN_CNNS),
         ),
         Claim(
             text="For classification, softmax with the log-likelihood trains better than sigmoid with MSE",
             better="softmax+log_likelihood",
             than="sigmoid+mse",
-            source=SOURCE,
+            source=GRADIENTS_IN_CNNS,
         ),
     ],
 )

@@ -15,6 +15,7 @@ In 300 fine-tuning updates the pretrained net leaves chance level after about 90
 """
 
 from tfbench import Claim, Setup, Suite
+from tfbench.sources import BENGIO_2007, STUDY_NOTES, cite
 
 SUITE = Suite(
     name="pretraining",
@@ -40,7 +41,7 @@ SUITE = Suite(
             "than training it from a random initialization",
             better="pretrained",
             than="random_init",
-            source="002_9bb3b31b075991cd.txt",
+            source=cite(BENGIO_2007, STUDY_NOTES),
         ),
     ],
 )

@@ -21,14 +21,9 @@ reaches, at the first update and after the last.
 """
 
 from tfbench import Claim, Setup, Suite
+from tfbench.sources import BENGIO_1994, CHO_2014, CHUNG_2014, HOCHREITER_1997, STUDY_NOTES, cite
 
 CELLS = ["simple_rnn", "lstm", "gru"]
-ARTICLE_LSTM = "002_9bb3b31b075991cd.txt"  # 方案6-LSTM: its gates keep the gradient from vanishing
-LSTM_PAPER = "Hochreiter & Schmidhuber 1997, Long short-term memory"
-GRU_PAPER = "Cho et al. 2014, Learning phrase representations using RNN encoder-decoder"
-GRU_COMPARISON = "Chung et al. 2014, Empirical evaluation of gated recurrent neural networks"
-# The gradient reaching an input k steps back shrinks geometrically in k for a plain recurrent net.
-VANISHING_PAPER = "Bengio, Simard & Frasconi 1994, Learning long-term dependencies with gradient descent is difficult"
 
 
 def _recurrent_suite(length: int, steps: int, claims: list[Claim]) -> Suite:
@@ -57,44 +52,50 @@ def _recurrent_suite(length: int, steps: int, claims: list[Claim]) -> Suite:
 
 SHORT_CLAIMS = [
     Claim(
-        text="Across 20 steps of noise every cell learns, the LSTM in fewer updates than the SimpleRNN",
+        text="Across 20 steps of noise the LSTM learns faster than the SimpleRNN:"
+        " after the same updates its held-out metric is better",
         better="lstm",
         than="simple_rnn",
-        source=LSTM_PAPER,
+        source=HOCHREITER_1997,
     ),
     Claim(
-        text="Across 20 steps of noise every cell learns, the GRU in fewer updates than the SimpleRNN",
+        text="Across 20 steps of noise the GRU learns faster than the SimpleRNN:"
+        " after the same updates its held-out metric is better",
         better="gru",
         than="simple_rnn",
-        source=GRU_COMPARISON,
+        source=CHUNG_2014,
     ),
     Claim(
-        text="Back through 20 time steps the SimpleRNN's input gradient stays within two decades",
+        text=""
+        "Back through 20 time steps the SimpleRNN's input gradient stays within two decades at the end of training",
         variant="simple_rnn",
         verdict="healthy",
         at="end",
-        source=VANISHING_PAPER,
+        source=BENGIO_1994,
     ),
 ]
 LONG_CLAIMS = [
     Claim(
-        text="Across 100 steps of noise the LSTM recalls the marked sign, the SimpleRNN stays at chance",
+        text="Across 100 steps of noise the LSTM recalls the marked sign better than the SimpleRNN:"
+        " a better final held-out metric",
         better="lstm",
         than="simple_rnn",
-        source=ARTICLE_LSTM,
+        source=cite(HOCHREITER_1997, STUDY_NOTES),
     ),
     Claim(
-        text="Across 100 steps of noise the GRU recalls the marked sign, the SimpleRNN stays at chance",
+        text="Across 100 steps of noise the GRU recalls the marked sign better than the SimpleRNN:"
+        " a better final held-out metric",
         better="gru",
         than="simple_rnn",
-        source=GRU_PAPER,
+        source=CHO_2014,
     ),
     Claim(
-        text="Back through 100 time steps the SimpleRNN's input gradient vanishes, and training does not cure it",
+        text=""
+        "Back through 100 time steps the SimpleRNN's input gradient vanishes, and still does at the end of training",
         variant="simple_rnn",
         verdict="vanishing",
         at="end",
-        source=VANISHING_PAPER,
+        source=BENGIO_1994,
     ),
 ]
 

@@ -21,8 +21,7 @@ the penalized variants' final_loss is large by construction: compare them on acc
 """
 
 from tfbench import Claim, Setup, Suite
-
-SEED_ARTICLE = "002_9bb3b31b075991cd.txt"  # explosion from too-large weights; L1/L2 partially restrain it
+from tfbench.sources import KROGH_1992, STUDY_NOTES
 
 SUITE = Suite(
     name="regularization",
@@ -52,26 +51,28 @@ SUITE = Suite(
             variant="none",
             verdict="exploding",
             at="init",
-            source=SEED_ARTICLE,
+            source=STUDY_NOTES,
         ),
         Claim(
-            text="An L2 penalty restrains the exploding weights and trains the net better than no penalty",
+            text="Against too large initial weights an L2 penalty trains the net better than none:"
+            " a better final held-out metric",
             better="l2",
             than="none",
-            source=SEED_ARTICLE,
+            source=STUDY_NOTES,
         ),
         Claim(
-            text="Weight decay (L2) keeps the weights small and improves generalization",
+            text="Weight decay (L2) improves generalization: a better best held-out metric than no penalty",
             better="l2",
             than="none",
             on="best_metric",
-            source="Krogh & Hertz 1992",
+            source=KROGH_1992,
         ),
         Claim(
-            text="An L1+L2 penalty restrains the exploding weights and trains the net better than no penalty",
+            text="Against too large initial weights an L1+L2 penalty trains the net better than none:"
+            " a better final held-out metric",
             better="l1_l2",
             than="none",
-            source=SEED_ARTICLE,
+            source=STUDY_NOTES,
         ),
     ],
 )

@@ -7,8 +7,7 @@ identical kernels (same seed), so the skip connection is the only difference.
 """
 
 from tfbench import Claim, Setup, Suite
-
-ARTICLE_RESIDUAL = "002_9bb3b31b075991cd.txt"
+from tfbench.sources import HE_2016, STUDY_NOTES, cite
 
 SUITE = Suite(
     name="residual",
@@ -32,20 +31,20 @@ SUITE = Suite(
             variant="plain",
             verdict="vanishing",
             at="init",
-            source=ARTICLE_RESIDUAL,
+            source=STUDY_NOTES,
         ),
         Claim(
             text="Identity shortcuts carry the gradient back to the first layers",
             variant="residual",
             verdict="healthy",
             at="init",
-            source=ARTICLE_RESIDUAL,
+            source=cite(HE_2016, STUDY_NOTES),
         ),
         Claim(
-            text="The residual net trains where the plain one does not",
+            text="The residual net trains better than the plain one: a better final held-out metric",
             better="residual",
             than="plain",
-            source=ARTICLE_RESIDUAL,
+            source=cite(HE_2016, STUDY_NOTES),
         ),
     ],
 )
