@@ -9,6 +9,7 @@ from pathlib import Path
 
 import seaborn as sns
 
+from tfbench.analysis.layer_verdicts import format_decades
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
@@ -55,7 +56,9 @@ def write_page(diagnosis, out, model_path: str, data_path: str) -> Path:
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     save(norms_figure(diagnosis.layers), out / "figures" / "norms.png")
-    page = environment().get_template("diagnose.html").render(
+    env = environment()
+    env.filters["decades"] = format_decades
+    page = env.get_template("diagnose.html").render(
         root="", generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), version=__version__,
         d=diagnosis, rows=diagnosis.layers.to_dict("records"), model_path=model_path, data_path=data_path,
         caption=FIGURE_CAPTION,

@@ -4,7 +4,8 @@ current weights, on the user's data, without training it.
 Batch by batch, one forward pass and one tape give the gradients and δ = d loss / d z of every
 layer with a kernel (the same LayerStats the harness records, docs/design.md §5); no optimizer step runs,
 and BatchNormalization's moving statistics are put back afterwards, so the model is unchanged. The
-per-layer columns are averaged over the batches and judged with verdict.py.
+per-layer columns are averaged over the batches and judged with analysis/layer_verdicts.py: each layer
+against the last hidden layer, the headline being the first hidden layer's row, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfbench.analysis import verdict
+from tfbench.analysis import layer_verdicts
 from tfbench.analysis.causes import Cause, likely_causes
 from tfbench.data.dataset import Dataset
 from tfbench.data.loading import load_data
@@ -29,7 +30,6 @@ from tfbench.harness import monitor
 from tfbench.harness.layer_stats import LayerStats
 from tfbench.harness.model import locate_layers, present
 from tfbench.models.probed import ProbedForward, probe_layers
-from tfbench.records.kernel_rows import is_kernel
 from tfbench.records.schema import LAYER_MEASURES
 from tfbench.spec.discovery import suite_folders
 
@@ -49,6 +49,7 @@ class Diagnosis:
     layers: pd.DataFrame  # one row per layer: depth, layer, activation, the §5 columns, decades, verdict
     verdict: str
     reason: str
+    note: str  # layers beyond ±2 decades the headline's ratio does not show; "" when none
     causes: list[Cause]
     skipped: str  # the note naming layers not measured
 
@@ -128,10 +129,11 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     tables, losses = _measure(model, probing, dataset.x_train, labels, dataset.task, count, batch_size)
     slots = locate_layers(probing.probes, model.trainable_variables)
     layers = _layer_table(probing.probes, slots, np.mean(tables, axis=0))
-    start_verdict, reason, _, _ = verdict.judge_step(layers)
+    start_verdict, reason = layer_verdicts.headline(layers)
     return Diagnosis(
         model_name=name, data_name=dataset.name, batches=count, batch_size=batch_size,
         loss=float(np.mean(losses)), layers=layers, verdict=start_verdict, reason=reason,
+        note=layer_verdicts.note(layers, start_verdict),
         causes=likely_causes(layers, start_verdict, available_suites()), skipped=probing.note(),
     )  # fmt: skip
 
@@ -191,22 +193,13 @@ def _layer_table(probes, slots, values: np.ndarray) -> pd.DataFrame:
     table.insert(0, "layer", [p.layer.name for p in probes])
     table.insert(0, "depth", [p.depth for p in probes])
     table["weight"] = [slot.weight for slot in slots]
-    kernels = is_kernel(table["weight"])  # decades and verdicts compare layers with a kernel
-    compared = table[kernels] if kernels.any() else table
-    last_hidden = compared.iloc[max(len(compared) - 2, 0)]
-    nan = float("nan")
-    kernel = [verdict.log10_ratio(v, last_hidden.kernel_grad_norm) if k else nan
-              for v, k in zip(table.kernel_grad_norm, kernels, strict=True)]  # fmt: skip
-    delta = [verdict.log10_ratio(v, last_hidden.act_grad_norm) if k else nan
-             for v, k in zip(table.act_grad_norm, kernels, strict=True)]  # fmt: skip
-    table["kernel_decades"], table["delta_decades"] = kernel, delta
-    table["verdict"] = [verdict.judge(k, d)[0] if on else "" for k, d, on in zip(kernel, delta, kernels, strict=True)]
-    return table
+    return layer_verdicts.judge_layers(table)
 
 
 def format_table(diagnosis: Diagnosis) -> str:
     """The per-layer table as printed on the terminal."""
-    shown = diagnosis.layers[list(PRINTED_COLUMNS)]
+    shown = diagnosis.layers[list(PRINTED_COLUMNS)].rename(columns={"verdict": "vs_last_hidden"})
+    shown = shown.assign(vs_last_hidden=shown["vs_last_hidden"].replace("", "–"))  # "": a layer without a kernel
     return shown.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="–")
 
 
@@ -216,11 +209,11 @@ def summary_lines(diagnosis: Diagnosis) -> list[str]:
         f"mean loss {diagnosis.loss:.4g}",
         f"verdict: {diagnosis.verdict} ({diagnosis.reason})",
     ]
-    bad = diagnosis.layers[~diagnosis.layers.verdict.isin(["healthy", ""])]  # "": a layer without a kernel
-    if len(bad):
-        lines.append(f"{diagnosis.verdict} at: " + ", ".join(
-            f"{row.layer} (kernel {row.kernel_decades:+.1f}, δ {row.delta_decades:+.1f} decades)"
-            for row in bad.itertuples()))  # fmt: skip
+    if diagnosis.note:
+        lines.append(diagnosis.note)
+    elif len(beyond := layer_verdicts.beyond(diagnosis.layers)):
+        lines.append("beyond ±2 decades of the last hidden layer: " + ", ".join(
+            layer_verdicts.layer_evidence(row) for row in beyond.itertuples()))  # fmt: skip
     for cause in diagnosis.causes:
         lines.append(f"likely cause: {cause.text}; suites: {', '.join(cause.suites) or '-'}")
     if diagnosis.skipped:
