@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tfbench.vocabulary import EXPLODING, HEALTHY, VANISHING
+
 # Half the units of a layer outputting zero for a whole batch halves the paths δ can take back; past
 # that, a ReLU net loses signal faster than any initializer can make up.
 DEAD_FRACTION = 0.5
@@ -48,7 +50,7 @@ def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> 
     """Causes for a `verdict` given per-layer rows (layer, depth, activation, kernel_norm,
     dead_fraction, saturated_fraction, nonfinite); none for a healthy net. Each names the REMEDIES
     suites among `available_suites` (None: all of them)."""
-    if verdict == "healthy":
+    if verdict == HEALTHY:
         return []
     hidden = layers.sort_values("depth").iloc[:-1]  # the output layer's activation is the loss's business
     causes = []
@@ -74,7 +76,7 @@ def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> 
             )
         )
     shrinking = hidden[hidden["activation"].isin(SHRINKING_ACTIVATIONS)]
-    if verdict == "vanishing" and len(shrinking):
+    if verdict == VANISHING and len(shrinking):
         causes.append(
             Cause(
                 "shrinking_activation",
@@ -82,7 +84,7 @@ def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> 
                 "its derivative is at most 1/4, so δ shrinks ≥ 4x per layer",
             )
         )
-    if verdict == "vanishing" and not causes:
+    if verdict == VANISHING and not causes:
         causes.append(
             Cause(
                 "small_initializer",
@@ -90,13 +92,14 @@ def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> 
                 "layer (try a variance-preserving initializer, He for ReLU)",
             )
         )
-    if verdict == "exploding":
+    if verdict == EXPLODING:
         causes.append(
             Cause(
                 "large_initializer",
                 "initializer scale too large for the depth: each layer amplifies the backpropagated signal",
             )
         )
+
     def runnable(key: str) -> tuple[str, ...]:
         return tuple(s for s in REMEDIES[key] if available_suites is None or s in available_suites)
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from tfbench.records.kernel_rows import kernel_rows
+from tfbench.vocabulary import DIVERGED, EXPLODING, HEALTHY, VANISHING
 
 # Gradients that shrink or grow by more than two orders of magnitude between the last hidden layer
 # and the first leave the first layers learning 100x slower or faster than the last under one
@@ -23,8 +24,6 @@ DECADES = 2.0
 # A loss a thousand times its starting value is outside anything a converging run shows; an
 # optimizer that has left the basin grows the loss geometrically and passes this within a few steps.
 DIVERGENCE_LOSS_FACTOR = 1e3
-
-VERDICTS = ("healthy", "vanishing", "exploding", "diverged")
 
 
 def first_divergent_step(loss: np.ndarray, grad_norm: np.ndarray, start_loss: float) -> int | None:
@@ -81,21 +80,21 @@ def judge(kernel_ratio: float, delta_ratio: float, nonfinite: bool = False,
     """(verdict, reason) from the kernel and δ gradient ratios across depth and `time` = time_ratio(...)
     back through time; the larger magnitude decides."""
     if nonfinite:
-        return "diverged", "non-finite gradients"
+        return DIVERGED, "non-finite gradients"
     ratio_in_time, length = time
     deciding = deciding_ratio(kernel_ratio, delta_ratio, ratio_in_time)
     if deciding is None:
-        return "vanishing", "no gradient signal at the first or last hidden layer"
+        return VANISHING, "no gradient signal at the first or last hidden layer"
     ratio, name = deciding
     if name == "time":
         reason = time_evidence(ratio, length)
     else:
         reason = f"{name} gradient first/last hidden layer {_decades(ratio)} decades"
     if ratio < -DECADES:
-        return "vanishing", reason
+        return VANISHING, reason
     if ratio > DECADES:
-        return "exploding", reason
-    return "healthy", reason
+        return EXPLODING, reason
+    return HEALTHY, reason
 
 
 def gradient_ratios(layers_at_step) -> tuple[float, float]:
@@ -117,7 +116,7 @@ def judge_step(layers_at_step, timesteps_at_step=None) -> tuple[str, str, float,
     """(verdict, reason, kernel ratio, δ ratio) for the layer rows of one recorded step and, for a
     recurrent model, its time-step rows (timesteps.parquet) of the same moment."""
     if layers_at_step.empty:
-        return "diverged", "no finite step recorded", math.nan, math.nan
+        return DIVERGED, "no finite step recorded", math.nan, math.nan
     kernel_ratio, delta_ratio = gradient_ratios(layers_at_step)
     nonfinite = bool(layers_at_step["nonfinite"].fillna(0).gt(0).any())
     verdict, reason = judge(kernel_ratio, delta_ratio, nonfinite, time_ratio(timesteps_at_step))

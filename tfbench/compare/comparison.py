@@ -18,6 +18,7 @@ from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.records.tolerances import parse_mapping
+from tfbench.vocabulary import DIVERGED, EXPLODING, HEALTHY, VANISHING
 
 KEYS = ["suite", "variant"]
 # Compared quantity -> the gate that judges it.
@@ -29,7 +30,7 @@ RATIOS = ("log10_grad_ratio", "log10_time_ratio")
 # of models it does not apply to (non-recurrent): compared where both sides have it.
 OPTIONAL = ("log10_time_ratio",)
 # How bad each verdict is; a move to a larger rank is a regression. A failed run has no verdict.
-VERDICT_RANK = {"healthy": 0, "vanishing": 1, "exploding": 1, "diverged": 2, "failed": 3}
+VERDICT_RANK = {HEALTHY: 0, VANISHING: 1, EXPLODING: 1, DIVERGED: 2, "failed": 3}
 VERDICTS = ("verdict", "verdict_end")
 # Every runs.csv column compare reads; a file without one of them is not a tfbench run.
 REQUIRED_COLUMNS = ("suite", "variant", "seed", "status", *VERDICTS, "metric_name", "final_metric", "best_metric",

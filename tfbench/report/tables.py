@@ -26,6 +26,7 @@ from tfbench.analysis import verdict as verdicts
 from tfbench.analysis.statistics import paired_differences, t_interval
 from tfbench.records.store import atomic_write
 from tfbench.report import theory_overlay
+from tfbench.vocabulary import DIVERGED
 
 # runs.csv columns summarised
 STATISTICS = ("final_metric", "final_loss", "log10_grad_ratio", "log10_time_ratio", "steps_per_s")
@@ -89,7 +90,7 @@ def verdict_trigger(layers_of_one_run: pd.DataFrame, verdict: str, step: int, ti
 
 def _describe(rows: pd.DataFrame, verdict: str, step: int, seed=None, times=None) -> str:
     of_seed = "" if seed is None else f" of seed {seed}"
-    if verdict == "diverged":
+    if verdict == DIVERGED:
         return _divergence_trigger(rows, of_seed)
     at_step = rows[rows["step"] == step] if not rows.empty else rows
     if at_step.empty:
@@ -318,7 +319,8 @@ def claims_markdown(claims: pd.DataFrame) -> str:
     """The suite's claims as a markdown table under the comparison (empty when it states none)."""
     if claims is None or claims.empty:
         return ""
-    lines = ["", "Claims:", "", "| claim | judged on | effect [95 % t-interval] | seeds | status |", "|---|---|---|---|---|"]
+    header = "| claim | judged on | effect [95 % t-interval] | seeds | status |"
+    lines = ["", "Claims:", "", header, "|---|---|---|---|---|"]
     for row in claims.itertuples():
         effect = "–" if math.isnan(row.effect) else _number(row.effect, signed=True)
         if not math.isnan(row.ci_low):
