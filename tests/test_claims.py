@@ -73,6 +73,30 @@ def test_effect_and_ci_are_the_paired_t_interval_of_runs_csv(claimed):
     assert row["ci_high"] == pytest.approx(differences.mean() + half)
 
 
+def test_suite_page_and_claims_csv_agree_on_whether_zero_is_excluded(claimed):
+    """The page's Δ-vs-reference interval for a claim's pair and claims.csv come from the same runs.csv."""
+    rows = pd.read_csv(claimed / "out" / "claimed" / "summary.csv").set_index("variant")
+    judged = pd.read_csv(claimed / "out" / "claims.csv").set_index("claim")
+    reference = "trains"  # the suite's first level
+    assert rows.loc[reference, ["diff_vs_reference_low", "diff_vs_reference_high"]].isna().all()
+    checked = 0
+    for text in ("a working learning rate beats none", "deliberately false: none beats a working one"):
+        row, claim = rows.loc["frozen"], judged.loc[text]
+        page_excludes = row["diff_vs_reference_low"] > 0 or row["diff_vs_reference_high"] < 0
+        assert page_excludes == (claim["status"] in ("reproduced", "not_reproduced")), text
+        assert sorted(abs(claim[["ci_low", "ci_high"]])) == pytest.approx(
+            sorted(abs(row[["diff_vs_reference_low", "diff_vs_reference_high"]]))
+        )
+        checked += 1
+    assert checked == 2
+
+
+def test_pages_name_the_interval_they_show(claimed):
+    page = (claimed / "out" / "claimed" / "index.html").read_text()
+    assert "95 % t-interval over 3 seeds" in page and "bootstrap" not in page
+    assert "Effect [95 % t-interval]" in (claimed / "out" / "index.html").read_text()
+
+
 def test_report_pages_and_summary_show_the_claims(claimed):
     index = (claimed / "out" / "index.html").read_text()
     assert 'id="claims"' in index and "claim-not_reproduced" in index and 'href="claimed/index.html"' in index
@@ -120,7 +144,7 @@ def test_compare_fails_when_a_claim_got_worse(claimed, tmp_path):
     ],
 )
 def test_check_rejects_a_claim_naming_what_the_suite_does_not_have(tmp_path, claim, message):
-    text = textwrap.dedent(SUITE).replace('claims=[\n', f"claims=[\n        {claim},\n")
+    text = textwrap.dedent(SUITE).replace("claims=[\n", f"claims=[\n        {claim},\n")
     (tmp_path / "bad.py").write_text(text)
     result = cli("check", tmp_path / "bad.py", "--profile", "quick")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

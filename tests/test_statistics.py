@@ -165,3 +165,14 @@ def test_page_and_claims_table_agree_on_whether_zero_is_excluded(metric):
         excluded_seen += page_excludes
         included_seen += not page_excludes
     assert excluded_seen and included_seen  # both outcomes were exercised
+
+
+def test_index_card_line_names_the_interval_and_the_finished_seeds():
+    from tfbench.report.html import best_summary
+
+    row = {"variant": "tanh", "seeds": 4, "diverged": 1, "failed": 0, "final_metric_mean": 0.958,
+           "final_metric_low": 0.941, "final_metric_high": 0.975}  # fmt: skip
+    assert best_summary(row) == "tanh 0.958 (95 % t-interval 0.941 – 0.975 over 3 seeds)"
+    one = {**row, "seeds": 1, "diverged": 0, "final_metric_low": math.nan, "final_metric_high": math.nan}
+    assert best_summary(one) == "tanh 0.958 (1 seed, no interval)"
+    assert best_summary(None) == ""

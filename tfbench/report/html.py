@@ -132,10 +132,11 @@ def best_summary(row: dict | None) -> str:
         return ""
     finished = int(row["seeds"]) - int(row.get("diverged", 0)) - int(row.get("failed", 0))
     low, high = row["final_metric_low"], row["final_metric_high"]
+    shown = f"{row['variant']} {number(row['final_metric_mean'])}"
     if finished < 2 or any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
-        return f"{row['variant']} {number(row['final_metric_mean'])} ({interval_label(min(finished, 1))})"
-    label = interval_label(finished).replace(" over ", f" {number(low)} – {number(high)} over ")
-    return f"{row['variant']} {number(row['final_metric_mean'])} ({label})"
+        seeds = max(finished, 0)
+        return f"{shown} ({seeds} seed{'s' if seeds != 1 else ''}, no interval)"
+    return f"{shown} ({interval_label(finished).replace(' over ', f' {number(low)} – {number(high)} over ')})"
 
 
 def _common() -> dict:
