@@ -72,8 +72,8 @@ def test_compare_half_width_is_the_t_interval_of_a_difference_of_means():
 #
 # The t-interval is exact for normal values. For skewed ones it under-covers: the sample mean and
 # the sample spread are correlated (a draw with a low mean usually has a small spread too), so the
-# interval is too short exactly when it misses. That is a property of the data, not of the code: no
-# interval over three seeds that ignores the shape can do better. The test therefore asserts ≥ 93 %
+# interval is too short exactly when it misses. That is a property of the data and of n, not of the
+# code: three seeds cannot tell the shape to correct for it. The test therefore asserts ≥ 93 %
 # for the normal case and, for the skewed ones, the floors above (minus a margin) and that the
 # t-interval beats the percentile bootstrap it replaced at n = 3 by a wide margin.
 
