@@ -204,9 +204,10 @@ def format_table(diagnosis: Diagnosis) -> str:
 
 
 def summary_lines(diagnosis: Diagnosis) -> list[str]:
+    loss = "–" if math.isnan(diagnosis.loss) else f"{diagnosis.loss:.4g}"  # no "nan" on the terminal
     lines = [
         f"{diagnosis.model_name} on {diagnosis.data_name}: {diagnosis.batches} batches of {diagnosis.batch_size}, "
-        f"mean loss {diagnosis.loss:.4g}",
+        f"mean loss {loss}",
         f"verdict: {diagnosis.verdict} ({diagnosis.reason})",
     ]
     if diagnosis.note:
