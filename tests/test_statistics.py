@@ -176,3 +176,19 @@ def test_index_card_line_names_the_interval_and_the_finished_seeds():
     one = {**row, "seeds": 1, "diverged": 0, "final_metric_low": math.nan, "final_metric_high": math.nan}
     assert best_summary(one) == "tanh 0.958 (1 seed, no interval)"
     assert best_summary(None) == ""
+
+
+def test_training_curve_band_is_the_same_t_interval():
+    from tfbench.report import plots
+
+    values = {0: [1.0, 1.5, 3.0], 1: [0.5, 0.7, 0.6]}  # step -> one value per seed
+    steps = pd.DataFrame([{"variant": "a", "seed": seed, "step": step, "loss": value}
+                          for step, per_seed in values.items() for seed, value in enumerate(per_seed)])  # fmt: skip
+    figure = plots.new_figure(3, 3)
+    ax = figure.subplots()
+    plots._seed_lines(ax, steps, "loss", {"a": (0.0, 0.0, 1.0)})
+    vertices = ax.collections[0].get_paths()[0].vertices
+    for step, per_seed in values.items():
+        at = vertices[vertices[:, 0] == step, 1]
+        expected = stats.t.interval(0.95, 2, loc=np.mean(per_seed), scale=stats.sem(per_seed))
+        assert (at.min(), at.max()) == pytest.approx(expected)
