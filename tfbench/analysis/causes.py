@@ -97,6 +97,7 @@ def likely_causes(layers: pd.DataFrame, verdict: str, available_suites=None) -> 
                 "initializer scale too large for the depth: each layer amplifies the backpropagated signal",
             )
         )
+
     def runnable(key: str) -> tuple[str, ...]:
         return tuple(s for s in REMEDIES[key] if available_suites is None or s in available_suites)
 

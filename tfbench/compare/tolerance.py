@@ -26,6 +26,7 @@ from tfbench.records.tolerances import ACCEPTED, DEFAULT_FAIL_ON, parse_mapping
 
 CONFIDENCE = 0.95
 
+
 def parse_fail_on(spec: str | None) -> dict:
     """`metric:0.02,speed:25%,verdict:off` -> {key: Floor or bool}; empty or None -> {}."""
     pairs = {}

@@ -91,7 +91,13 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     figures = write_figures(folder, suite_records, info) if not suite_records.layers.empty else []
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
-        **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
+        **info,
+        **common,
+        root="../",
+        rows=rows,
+        figures=figures,
+        theory=theory,
+        time=tables.has_time_ratio(table),
         claims=suite_claims.to_dict("records"),
     )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
@@ -178,8 +184,10 @@ def write_report(out, cards: dict | None = None) -> Path:
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
     cards = [{**card, "claims": card_claims(claims, card["name"])} for card in cards]
-    page = environment().get_template("index.html").render(
-        **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
+    page = (
+        environment()
+        .get_template("index.html")
+        .render(**common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records"))
     )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
