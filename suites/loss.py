@@ -6,7 +6,7 @@ an output unit saturates at the wrong answer σ′(z) ≈ 0 and it learns slowly
 wrong; and since σ′(z) ≤ 1/4, even an unsaturated unit passes at most half of what cross-entropy does
 (Keras's MSE carries a factor 2). Binary cross-entropy on the same sigmoid output cancels σ′(z),
 leaving δ = a − y; softmax with the log-likelihood (sparse categorical cross-entropy) gives δ = a − y
-as well. The integer labels are one-hot for the MSE and binary cross-entropy variants (see README,
+as well. The integer labels are one-hot for the MSE and binary cross-entropy variants (see docs/suites.md,
 Setup). Keras averages those two losses over the 10 output units, so at equal error their gradients
 are a tenth of the softmax's sum: the learning rate of 8 is large for them and about the most the
 softmax variant takes (at 10 one seed in three collapses to chance).

@@ -26,7 +26,6 @@ ACTIVATIONS = {
 BASE = Setup(depth=4, width=24, activation="relu", learning_rate=0.1, batch_size=32, steps=2, eval_every=2)
 
 
-
 def layer_names(setup) -> list[str]:
     return [f"dense_{d}" for d in range(1, setup.depth + 1)] + ["output"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -40,6 +41,11 @@ def assert_quiet_stderr(result: subprocess.CompletedProcess) -> None:
     lowered = result.stderr.lower()
     assert not [n for n in TF_NOTICES if n in lowered], result.stderr
     assert result.stderr == "", result.stderr
+
+
+def progress_lines(result: subprocess.CompletedProcess, suite: str) -> list[str]:
+    """The run's progress lines of `suite`, each after its place: `[3/8] suite variant seed ...`."""
+    return [line for line in result.stdout.splitlines() if re.match(rf"\[ *\d+/\d+\] {suite} ", line)]
 
 
 def write_suite_file(folder: Path, name: str, body: str) -> Path:
@@ -167,10 +173,13 @@ def test_layers_table_numbers_every_layer_1_to_depth_plus_1_at_each_recorded_ste
 def test_stdout_has_one_progress_line_per_variant_and_stderr_is_quiet(activation_run):
     result, _ = activation_run
     labels = list(shipped_suite("activation").levels)
-    progress = [line for line in result.stdout.splitlines() if line.startswith("activation ")]
-    assert [line.split()[1] for line in progress] == labels
-    done, claims, report = result.stdout.splitlines()[-3:]
-    assert done.startswith(f"done: {len(labels)} ok, 0 diverged, 0 failed")
+    progress = progress_lines(result, "activation")
+    places = [line.split("] ", 1)[0] + "]" for line in progress]
+    assert places == [f"[{i}/{len(labels)}]" for i in range(1, len(labels) + 1)]
+    assert [line.split("] ", 1)[1].split()[:2] for line in progress] == [["activation", label] for label in labels]
+    runs, claims, report, done = result.stdout.splitlines()[-4:]
+    assert runs.startswith(f"runs: {len(labels)} ok, 0 diverged, 0 failed")
+    assert done.startswith("done in ")
     # One seed: the verdict claim is judged, each comparison claim is inconclusive by construction.
     stated = shipped_suite("activation").claims
     verdicts = sum(claim.kind == "verdict" for claim in stated)
@@ -238,7 +247,7 @@ def test_user_suite_file_runs_and_exits_0(tiny_run):
     assert set(runs["status"]) == {"ok"} and set(runs["steps"]) == {6}
     assert sorted(layers["depth"].unique()) == [1, 2, 3]  # 2 hidden layers + output
     assert steps.groupby("variant")["step"].max().tolist() == [6, 6]
-    assert len([line for line in result.stdout.splitlines() if line.startswith("tiny ")]) == 2
+    assert len(progress_lines(result, "tiny")) == 2
 
 
 def test_resume_keeps_finished_runs_and_leaves_records_identical(tiny_run):
@@ -249,7 +258,7 @@ def test_resume_keeps_finished_runs_and_leaves_records_identical(tiny_run):
     assert second.returncode == 0, second.stdout + second.stderr
     assert_quiet_stderr(second)
     assert "0 ok, 0 diverged, 0 failed, 2 kept from an earlier run" in second.stdout
-    assert not [line for line in second.stdout.splitlines() if line.startswith("tiny ")]  # nothing trained
+    assert not progress_lines(second, "tiny")  # nothing trained
     for old, new in zip(before, read_records(out / "tiny"), strict=True):
         pd.testing.assert_frame_equal(old, new)
 

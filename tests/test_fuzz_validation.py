@@ -3,13 +3,14 @@ TfbenchError, never another exception (a TypeError from deep inside Keras would 
 
 from __future__ import annotations
 
-import dataclasses
+import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tfbench import Setup, Suite, TfbenchError
 from tfbench.engine.validation import check_suites
+from tfbench.spec.canonical import canonical, setup_hash
 from tfbench.spec.profiles import get_profile
 from tfbench.spec.setup import SETUP_FIELDS
 
@@ -34,6 +35,10 @@ VALUES = st.recursive(
 FIELD_NAMES = st.one_of(st.sampled_from(SETUP_FIELDS), st.text(max_size=8))
 
 
+def as_json(value) -> str:
+    return json.dumps(canonical(value), sort_keys=True)
+
+
 def assert_one_line(error: TfbenchError) -> None:
     text = str(error)
     assert text and "\n" not in text, text
@@ -46,8 +51,12 @@ def test_any_setup_values_give_a_setup_or_a_one_line_tfbench_error(changes):
         setup = Setup(**changes)
     except TfbenchError as error:
         assert_one_line(error)
-    else:
-        assert all(getattr(setup, name) == value or value != value for name, value in changes.items())
+    else:  # what an accepted Setup promises: a stable hash that tells it apart from any other Setup
+        assert setup_hash(setup, 0) == setup_hash(Setup(**changes), 0) != setup_hash(setup, 1)
+        default = Setup()
+        for name, value in changes.items():
+            if as_json(value) != as_json(getattr(default, name)):
+                assert setup_hash(setup, 0) != setup_hash(default, 0), name
 
 
 @settings(max_examples=300, deadline=None)
@@ -66,11 +75,11 @@ def test_any_suite_gives_a_suite_or_a_one_line_tfbench_error(name, factor, level
         suite = Suite(name=name, factor=factor, question="?", base=Setup(steps=6), levels=levels, reference=reference)
     except TfbenchError as error:
         assert_one_line(error)
-    else:  # what a valid suite promises: variants differ from the base in the factor only
-        for variant in suite.variants():
-            for field in dataclasses.fields(Setup):
-                if field.name not in suite.factor_fields:
-                    assert getattr(variant.setup, field.name) == getattr(suite.base, field.name)
+    else:  # what a valid suite promises: one variant per level, told apart by text labels, the reference among them
+        variants = suite.variants()
+        labels = [variant.label for variant in variants]
+        assert len(variants) == len(levels) and len(set(labels)) == len(labels)
+        assert all(isinstance(label, str) for label in labels) and suite.reference_label in labels
 
 
 KERAS_FIELDS = ("activation", "initializer", "bias_initializer", "regularizer", "optimizer", "loss")

@@ -25,7 +25,6 @@ MAY_IMPORT = {
     "analysis": {"records", "errors"},
     "errors": set(),
     "quiet": set(),
-    "moved_modules": set(),  # resolves old names at import time, by string
 }
 ANYTHING = {"__init__", "cli"}  # the public API and the command line sit on top of every room
 WITHOUT_TENSORFLOW = {"cli", "spec", "records", "analysis", "compare", "report"}
@@ -150,20 +149,3 @@ def test_the_checks_find_a_planted_cycle_and_a_planted_private_import():
     planted = "from tfbench.harness.train import _secret\nfrom . import store\n"
     found = imports("tfbench.records.planted", source=planted)
     assert ("tfbench.harness.train", "_secret") in found and ("tfbench.records.store", None) in found
-
-
-def test_the_flat_module_paths_of_earlier_releases_still_import():
-    """A user's `from tfbench.init_variance import weight_variance` (as the README once showed) still works."""
-    import importlib
-
-    import tfbench
-    from tfbench.moved_modules import MOVED
-
-    for old, new in MOVED.items():
-        assert importlib.import_module(old) is importlib.import_module(new), old
-        assert old.rpartition(".")[2] + ".py" not in {p.name for p in PACKAGE.glob("*.py")}, old
-    from tfbench.init_variance import weight_variance  # noqa: F401
-
-    from tfbench.spec import Setup, Suite
-
-    assert (Setup, Suite) == (tfbench.Setup, tfbench.Suite)

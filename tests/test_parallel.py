@@ -96,8 +96,8 @@ def test_two_workers_record_exactly_what_a_serial_run_records(suite_file, serial
     result = tfbench(suite_file, "--seeds", "2", "--out", tmp_path, "--workers", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
-    progress = [line for line in result.stdout.splitlines() if line.startswith("parallel_probe ")]
-    assert len(progress) == 4  # one line per (variant, seed), in completion order
+    progress = [line for line in result.stdout.splitlines() if re.match(r"\[\d/4\] parallel_probe ", line)]
+    assert len(progress) == 4  # one line per (variant, seed), in the planned order
     assert_same_records(tmp_path / "parallel_probe", serial_run)
 
 

@@ -1,7 +1,7 @@
 """--ray-address against Ray as it ships: a cluster `ray start --head` started with token authentication
 on is joined without any setting, and a refused connection is one line saying why (issue part 4).
 
-The slow tests run the README's cluster recipe on this machine: a token (`ray get-auth-token
+The slow tests run the cluster recipe of docs/ray.md on this machine: a token (`ray get-auth-token
 --generate`, into a home folder of their own), `ray start --head --node-ip-address 127.0.0.1 --port P`,
 then `python -m tfbench run ... --executor ray --ray-address 127.0.0.1:P` with no RAY_AUTH_* variable.
 They stop that cluster alone, by its process group: `ray stop` would stop every Ray on the machine.
@@ -190,7 +190,7 @@ def stop_process_group(group: int) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A head node as the README starts one, with token authentication on; stopped after the module."""
+    """A head node as docs/ray.md starts one, with token authentication on; stopped after the module."""
     home = tmp_path_factory.mktemp("home")
     temp_dir = tempfile.mkdtemp(prefix="tfbray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     env = child_env(home)

@@ -12,13 +12,15 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pandas as pd
 import pytest
 
-from tfbench import Setup, Suite
+from tfbench import Claim, Setup, Suite
 from tfbench.engine.runner import run
 from tfbench.report.html import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
+PAPER = "Glorot & Bengio 2010"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 # Without these, Chromium tries to reach Google's services at start-up on a machine without internet.
 CHROMIUM_ARGS = [
@@ -41,8 +43,21 @@ def report_dir(tmp_path_factory):
         question="Does ReLU keep gradients alive where sigmoid does not?",
         base=Setup(depth=6, width=16, steps=20, learning_rate=0.05),
         levels=["sigmoid", "relu", "tanh"],
+        claims=[  # whatever their statuses, the card must agree with claims.csv
+            Claim("sigmoid gradients vanish toward the input", variant="sigmoid", verdict="vanishing", source=PAPER),
+            Claim("relu trains better than sigmoid", better="relu", than="sigmoid", source=PAPER),
+            Claim("sigmoid trains better than relu", better="sigmoid", than="relu", source=PAPER),
+            Claim("tanh gradients explode", variant="tanh", verdict="exploding", source=PAPER),
+        ],
     )
-    run([suite], profile="standard", seeds=2, out=out, log=lambda line: None)
+    plain = Suite(
+        name="tiny_depth",
+        factor="depth",
+        question="Does a deeper sigmoid net lose more gradient?",
+        base=Setup(depth=2, width=8, steps=10, activation="sigmoid"),
+        levels=[2, 6],
+    )
+    run([suite, plain], profile="standard", seeds=2, out=out, log=lambda line: None)
     write_report(out)
     return out
 
@@ -87,6 +102,34 @@ def test_index_page_loads_with_a_card_per_suite_and_working_links(browser, repor
     text = page.inner_text("body")
     assert "Does ReLU keep gradients alive where sigmoid does not?" in text
     assert "sigmoid: vanishing" in text  # sigmoid loses about 0.6 decades per layer: > 2 over 6 layers
+    page.close()
+
+
+def test_index_page_opens_with_the_suite_cards_and_each_card_counts_its_claims_as_claims_csv_does(browser, report_dir):
+    page, _ = open_page(browser, report_dir / "index.html")
+    order = page.evaluate(
+        "() => { const cards = document.querySelector('#cards'), claims = document.querySelector('#claims');"
+        " return cards.compareDocumentPosition(claims) & Node.DOCUMENT_POSITION_FOLLOWING; }"
+    )
+    assert order, "the claims table comes before the suite cards"
+    first = page.eval_on_selector("#cards .card", "e => e.getBoundingClientRect().top")
+    assert first < 900 * 0.5, f"the first card starts {first}px down a 900px screen"
+    cards = page.eval_on_selector_all(
+        "#cards .card",
+        "els => els.map(e => [e.querySelector('h2').innerText, e.querySelector('.claims-line')?.innerText ?? null,"
+        " [...e.querySelectorAll('ul.claims-open li')].map(li => li.innerText)])",
+    )
+    claims = pd.read_csv(report_dir / "claims.csv")
+    assert [name for name, _, _ in cards] == ["tiny_activation", "tiny_depth"]
+    for name, line, listed in cards:
+        rows = claims[claims.suite == name]
+        if rows.empty:
+            assert line is None and not listed, name
+            continue
+        reproduced = rows.status == "reproduced"
+        assert line == f"claims {reproduced.sum()}/{len(rows)} reproduced", name
+        expected = [f"{row.status.replace('_', ' ')}: {row.claim}" for row in rows[~reproduced].itertuples()]
+        assert listed == expected, name
     page.close()
 
 

@@ -1,14 +1,11 @@
 """tfbench: matched Keras experiments that show where gradients vanish or explode, and which remedy helps."""
 
-from tfbench import moved_modules
 from tfbench.errors import TfbenchError
 from tfbench.spec.claim import Claim
 from tfbench.spec.setup import Setup
 from tfbench.spec.suite import Suite
 
 __version__ = "0.1.0"
-
-moved_modules.install()  # tfbench.theory, tfbench.runner, ... of earlier releases still import
 
 
 def run(targets=("all",), **options):

@@ -10,10 +10,12 @@ import argparse
 import re
 import shlex
 import sys
+import time
 
 from tfbench.engine.executors import EXECUTORS
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
+from tfbench.quiet import quiet_environment, tensorflow_notices_filtered
 from tfbench.spec.profiles import PROFILES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -94,7 +96,9 @@ def cmd_run(args) -> int:
     from tfbench.spec.discovery import discover
     from tfbench.spec.profiles import get_profile
 
-    suites = discover(args.targets)
+    started = time.monotonic()
+    with tensorflow_notices_filtered():  # a suite file may import Keras, and with it TensorFlow
+        suites = discover(args.targets)
     seeds = args.seeds or get_profile(args.profile).seeds
     if args.executor == "local" and planned_workers(args.workers, seeds, suites) > 1:
         # The workers' TensorFlow import overlaps the imports below; render_suite_page's module preloaded.
@@ -107,14 +111,26 @@ def cmd_run(args) -> int:
                   tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,
                   ray_address=args.ray_address, suite_task=render_suite_page)  # fmt: skip
     counts = summary.counts
-    print(f"done: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
+    print(f"runs: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
           f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
     if summary.claims:
         print(summary.claims)
     print(f"report: {render_report(summary.out, summary.suite_results)}")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
+    print(f"done in {duration_text(time.monotonic() - started)}", flush=True)
     return EXIT_FAILED if summary.exit_code else EXIT_OK
+
+
+def duration_text(seconds: float) -> str:
+    """A wall time as a person reads it: 45 s, 1 m 52 s, 2 h 03 m."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} m {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} m"
 
 
 def render_report(out, cards: dict | None = None) -> str:
@@ -152,7 +168,9 @@ def cmd_baseline(args) -> int:
 def cmd_list(args) -> int:
     from tfbench.spec.discovery import all_suites
 
-    for suite in all_suites():
+    with tensorflow_notices_filtered():  # a suite file may import Keras, and with it TensorFlow
+        suites = all_suites()
+    for suite in suites:
         labels = ", ".join(v.label for v in suite.variants())
         print(f"{suite.name}  [{suite.factor_name}]  {suite.question}\n    levels: {labels}")
     return EXIT_OK
@@ -204,6 +222,7 @@ def plain_text(error: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    quiet_environment()  # before anything imports TensorFlow: a suite file, a worker, a report
     try:
         args = make_parser().parse_args(argv)
         return COMMANDS[args.command](args)

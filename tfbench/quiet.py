@@ -9,7 +9,47 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
+import tempfile
+
+# TensorFlow's C++ log lines (glog style: I/W/E, date, time, thread, file:line]), absl's note before its
+# log is initialized, and the second line of cpu_feature_guard's notice.
+TF_NOTICE = re.compile(
+    r"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+\s+\d+ [\w.]+:\d+\] "
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)"
+)
+_ready = False
+
+
+def quiet_environment() -> None:
+    """Ask TensorFlow's C++ logging for errors only, in this process and every process it starts;
+    effective for a TensorFlow imported later (a user's `import keras` in a suite file included)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def tensorflow_notices_filtered():
+    """Run the block with file descriptor 2 captured, then pass on what it wrote except TensorFlow's
+    notices: a user's suite file that imports Keras first prints nothing of TensorFlow's, while its
+    own warnings still reach the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().decode(errors="replace").splitlines(keepends=True)
+                    if not TF_NOTICE.match(line)]  # fmt: skip
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
 
 
 @contextlib.contextmanager
@@ -29,10 +69,11 @@ def stderr_silenced():
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow and Keras once, with their start-up chatter discarded and the objects the
     import creates frozen out of the garbage collector's way."""
-    if "tensorflow" in sys.modules:
+    global _ready
+    if _ready:
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with stderr_silenced():
+    quiet_environment()
+    with stderr_silenced():  # also when a suite file imported TensorFlow first: the device probing below
         import keras  # noqa: F401
         import tensorflow as tf
 
@@ -43,3 +84,4 @@ def import_tensorflow_quietly() -> None:
     gc.collect()
     gc.freeze()
     tf.get_logger().setLevel("ERROR")  # retracing notices concern tf.function internals, not results
+    _ready = True

@@ -1,4 +1,6 @@
-"""The monitor's cost in the harness: each monitor mode against `--monitor none` and plain `model.fit`.
+"""The monitor's cost in the harness: each monitor mode against `--monitor none` and plain `model.fit`
+(the same network in Keras' own train step, with the harness's steps_per_execution and no compiled
+metrics, so that it differs from `none` in the train step alone).
 
 Three models, each its own benchmark: the 10x64 ReLU MLP on digits (the activation suite's setup), a
 4-layer CNN on digits as 8x8 images, and an LSTM on the adding problem. Two figures per model, the
@@ -22,7 +24,7 @@ from tfbench.data.batches import train_batches
 from tfbench.data.loading import load_data
 from tfbench.data.tasks import DEFAULT_LOSS
 from tfbench.harness.build import build_model, make_optimizer
-from tfbench.harness.plan import MONITOR_MODES, RecordPlan
+from tfbench.harness.plan import MONITOR_MODES, RecordPlan, steps_per_execution
 from tfbench.harness.train import train_run
 from tfbench.models.build import build_network
 from tfbench.spec.setup import Setup
@@ -44,11 +46,16 @@ def monitored_fit(setup, mode):
 
 
 def plain_fit(setup):
+    """The same network in Keras' own train step, like for like with the harness: as many steps per
+    execution as the harness runs, and no compiled metrics (the harness computes none in its step)."""
     data = load_data(setup.data)
     network = build_network(setup, data, seed=0)
     model = keras.Model(network.inputs, network.outputs)
-    metric = "accuracy" if data.task == "classification" else "mae"
-    model.compile(optimizer=make_optimizer(setup), loss=DEFAULT_LOSS[data.task], metrics=[metric])
+    model.compile(
+        optimizer=make_optimizer(setup),
+        loss=DEFAULT_LOSS[data.task],
+        steps_per_execution=steps_per_execution(setup.steps, setup.effective_eval_every),
+    )
     batches = train_batches(data, setup.batch_size, setup.steps, seed=0)
     return lambda: fit(setup, model, batches, reset=False)
 

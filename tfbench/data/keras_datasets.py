@@ -18,7 +18,6 @@ def load_keras_dataset(name: str) -> Dataset:
     """Train/test split as Keras ships it, standardized per pixel with training statistics."""
     import keras
 
-
     try:
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
     except Exception as error:  # urllib, socket, SSL and partial-file errors all mean "not available"

@@ -106,7 +106,7 @@ def run(
         summary = RunSummary(out=out)
         states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
         tasks = SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
-        _train(backend, jobs, workers, states, out, summary, InOrder(log), tasks)
+        _train(backend, jobs, workers, states, out, summary, InOrder(log, len(jobs)), tasks)
         summary.suite_results = tasks.results()
         # The reference speed on this machine, for compare's steps/s: timed by a worker while the first
         # runs trained, and only awaited now, so the driver does not hold back their start.
@@ -194,15 +194,17 @@ def _commit(job: Job, outcome, states, out: Path, summary: RunSummary) -> str:
 
 
 class InOrder:
-    """Logs each run's line in the planned order, whatever order the workers finish in."""
+    """Logs each run's line in the planned order, whatever order the workers finish in, prefixed with
+    its place among the `total` runs to train: `[ 37/201] activation ...`."""
 
-    def __init__(self, log):
-        self.log, self.lines, self.next = log, {}, 0
+    def __init__(self, log, total: int):
+        self.log, self.lines, self.next, self.total = log, {}, 0, total
 
     def add(self, index: int, line: str) -> None:
         self.lines[index] = line
+        width = len(str(self.total))
         while self.next in self.lines:
-            self.log(self.lines.pop(self.next))
+            self.log(f"[{self.next + 1:>{width}}/{self.total}] {self.lines.pop(self.next)}")
             self.next += 1
 
 

@@ -101,8 +101,10 @@ class LayerStats:
         measured = [s for s in slots if s.measured]
         self.activations = ShapeGroups(activation_shapes) if measured else None
         spread = np.cumsum([s.measured for s in slots]) - 1
-        self.spread = None if len(measured) == len(slots) else tf.constant(
-            np.where([s.measured for s in slots], spread, len(measured)).astype(np.int32)
+        self.spread = (
+            None
+            if len(measured) == len(slots)
+            else tf.constant(np.where([s.measured for s in slots], spread, len(measured)).astype(np.int32))
         )
         bounded = [s.bounds is not None for s in measured]
         self.bounded = tf.constant(bounded) if any(bounded) else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tfbench.errors import TfbenchError
+from tfbench.spec.short_runs import SHORT_RUN_STEPS
 
 MONITOR_MODES = ("none", "standard", "full")
 
@@ -15,7 +16,7 @@ STANDARD_RECORDED_STEPS = 200
 
 # Below this many updates a run is dominated by tracing, and the loop that runs several steps per
 # call costs more to trace than it saves.
-MULTI_STEP_MIN_STEPS = 100
+MULTI_STEP_MIN_STEPS = SHORT_RUN_STEPS
 
 
 def steps_per_execution(steps: int, chunk: int, limit: int = 16) -> int:

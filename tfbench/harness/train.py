@@ -15,7 +15,6 @@ from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
 from tfbench.harness.model_cache import ModelCache, fresh_session
-from tfbench.harness.plan import MULTI_STEP_MIN_STEPS as SHORT_RUN_STEPS
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.harness.tensorboard import TensorBoardWriter
@@ -23,6 +22,7 @@ from tfbench.harness.timesteps import InputGradients
 from tfbench.models.pretrain import pretrain_layers
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.spec.families import family_of
+from tfbench.spec.short_runs import grappler_on
 
 # Validation runs on the held-out split in batches of this many examples (one batch for built-in data).
 VALIDATION_BATCH = 2048
@@ -31,8 +31,8 @@ VALIDATION_BATCH = 2048
 @contextlib.contextmanager
 def graph_rewrites(enabled: bool):
     """Grappler's graph rewrites (fusions, constant folding) cost about 0.3 s per traced function;
-    a short run (the quick profile) is over before they pay off, so they are switched off for it
-    and restored afterwards."""
+    a short run (the quick profile; tfbench.spec.short_runs) is over before they pay off, so they are
+    switched off for it and restored afterwards."""
     if enabled:
         yield
         return
@@ -82,7 +82,7 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     timesteps = [input_gradients.table(0)] if input_gradients else []
     chunk = setup.effective_eval_every
     recorder = ChunkRecorder(chunk, (data.x_test, data.y_test), VALIDATION_BATCH)
-    with graph_rewrites(enabled=setup.steps >= SHORT_RUN_STEPS):
+    with graph_rewrites(enabled=grappler_on(setup.steps)):
         model.fit(
             train_batches(data, setup.batch_size, setup.steps, seed),
             epochs=setup.steps // chunk,

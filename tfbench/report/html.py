@@ -94,7 +94,13 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     figures = write_figures(folder, suite_records, info) if not suite_records.layers.empty else []
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
-        **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
+        **info,
+        **common,
+        root="../",
+        rows=rows,
+        figures=figures,
+        theory=theory,
+        time=tables.has_time_ratio(table),
         claims=suite_claims.to_dict("records"),
     )  # fmt: skip
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
@@ -167,6 +173,19 @@ def _render_all(out: Path, names: list[str], manifest: dict, common: dict) -> li
         return [job.result() for job in jobs]
 
 
+def card_claims(claims: pd.DataFrame, name: str) -> dict | None:
+    """A suite card's line on its claims: how many of them this run reproduced, and the others by
+    status and text (claims.csv's rows of the suite); None for a suite that states none."""
+    rows = claims[claims["suite"].astype(str) == name] if "suite" in claims else claims.iloc[:0]
+    if rows.empty:
+        return None
+    reproduced = rows["status"] == "reproduced"
+    others = [{"status": str(row.status), "claim": str(row.claim)} for row in rows[~reproduced].itertuples()]
+    statuses = {other["status"] for other in others}
+    tone = "not_reproduced" if "not_reproduced" in statuses else "inconclusive" if others else "reproduced"
+    return {"reproduced": int(reproduced.sum()), "total": len(rows), "others": others, "tone": tone}
+
+
 def write_report(out, cards: dict | None = None) -> Path:
     """Render every page of the run folder `out`; returns the path of its index.html. `cards`: suite
     name -> what `render_suite_page` returned for the suites already rendered (not rendered again)."""
@@ -182,6 +201,7 @@ def write_report(out, cards: dict | None = None) -> Path:
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
+    cards = [{**card, "claims": card_claims(claims, card["name"])} for card in cards]
     page = environment().get_template("index.html").render(
         **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
     )  # fmt: skip
