@@ -24,7 +24,6 @@ from tfbench.errors import TfbenchError
 from tfbench.records.tolerances import ACCEPTED, DEFAULT_FAIL_ON, parse_mapping
 
 
-
 def parse_fail_on(spec: str | None) -> dict:
     """`metric:0.02,speed:25%,verdict:off` -> {key: Floor or bool}; empty or None -> {}."""
     pairs = {}
