@@ -31,7 +31,7 @@ class Pause(keras.layers.Layer):
     def call(self, x):
         if not self.seconds:
             return x
-        done = tf.py_function(lambda: time.sleep(self.seconds) or 0.0, [], tf.float32)
+        done = tf.reshape(tf.py_function(lambda: time.sleep(self.seconds) or 0.0, [], tf.float32), [])
         return x + 0.0 * tf.stop_gradient(done)
 
 

@@ -80,7 +80,7 @@ def _measure(repo, commits, mapped, percent, started, deadline, threads, log) ->
         "kind": output.KIND,
         "percent": percent,
         "confidence": CONFIDENCE,
-        "statistic": "Hodges-Lehmann estimate, exact Wilcoxon signed-rank interval of log(t_head / t_base)",
+        "statistic": "mean of d = log(t_head / t_base) per pair, Student-t interval",
         "threads": {"intra_op": threads, "inter_op": INTER_OP_THREADS},
         "machine": _machine(),
         "started": begun,

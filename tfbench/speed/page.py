@@ -20,7 +20,7 @@ td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:right}td:first-c
 .slower{color:#b00;font-weight:bold}</style></head><body>
 <h1>Speed: {{ head }} against {{ base }}</h1>
 <p>Each pair times BASE and HEAD one block after the other (randomized ABBA/BAAB); a ratio above 1 means HEAD is
-slower. Decisions at ±{{ percent }} % with a {{ confidence }} % Hodges–Lehmann / Wilcoxon signed-rank interval.
+slower. Decisions at ±{{ percent }} % with a {{ confidence }} % Student-t interval of the mean log ratio.
 Threads: {{ threads }}. Machine: {{ machine }}.</p>
 <table><tr><th>variant</th><th>quantity</th><th>base ms</th><th>head ms</th><th>head/base</th><th>interval</th>
 <th>pairs</th><th>decision</th></tr>

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tfbench.speed.decision import UNDECIDED, decide
-from tfbench.speed.interval import hodges_lehmann, wilcoxon_interval
+from tfbench.speed.interval import centre, t_interval
 from tfbench.speed.process import WorkerProcess
 from tfbench.speed.schedule import BASE, HEAD, pair_orders
 
@@ -54,7 +54,7 @@ class Series:
         return [math.log(head / base) for base, head in self.pairs()]
 
     def interval(self) -> tuple[float, float]:
-        return wilcoxon_interval(self.differences(), CONFIDENCE)
+        return t_interval(self.differences(), CONFIDENCE)
 
     def decision(self) -> str:
         low, high = self.interval()
@@ -70,7 +70,7 @@ class Series:
             "quantity": self.quantity,
             "base_ms": _median([b for b, _ in pairs]) * per,
             "head_ms": _median([h for _, h in pairs]) * per,
-            "ratio": math.exp(hodges_lehmann(self.differences())) if pairs else math.nan,
+            "ratio": math.exp(centre(self.differences())) if pairs else math.nan,
             "low": math.exp(low),
             "high": math.exp(high),
             "pairs": len(pairs),

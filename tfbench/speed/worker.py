@@ -90,12 +90,7 @@ class Worker:
         return {"tfbench": os.path.abspath(tfbench.__file__), "tensorflow": tf.__version__}
 
     def load(self, targets):
-        from tfbench.errors import TfbenchError
-
-        try:
-            self.variants = variants_of(targets)
-        except TfbenchError as error:
-            return {"error": " ".join(str(error).split())}
+        self.variants = variants_of(targets)
         return {"variants": list(self.variants)}
 
     def prepare(self, variant):
@@ -130,6 +125,17 @@ def variants_of(targets) -> dict:
     return found
 
 
+def answer(worker: Worker, op: str, request: dict) -> dict:
+    """The reply to one request; a user error (TfbenchError: a missing suite, a model that does not build)
+    is replied in one line, anything else ends the worker with its traceback on stderr."""
+    try:
+        return getattr(worker, op)(**request)
+    except Exception as error:
+        if type(error).__module__ == "tfbench.errors" or any(c.__name__ == "TfbenchError" for c in type(error).__mro__):
+            return {"error": " ".join(str(error).split())}
+        raise
+
+
 def main() -> None:
     channel = sys.stdout
     sys.stdout = sys.stderr  # progress and notices must not corrupt the reply stream
@@ -139,7 +145,7 @@ def main() -> None:
         op = request.pop("op")
         if op == "quit":
             break
-        reply = getattr(worker, op)(**request)
+        reply = answer(worker, op, request)
         channel.write(json.dumps(reply) + "\n")
         channel.flush()
 
