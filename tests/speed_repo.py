@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TINY_SUITE = '''"""A tiny suite for the speed gate: spirals through one hidden layer, one width level paused per update."""
+TINY_SUITE = '''"""A tiny suite for the speed gate: spirals, one hidden layer, the width-8 level paused per update."""
 
 import time
 

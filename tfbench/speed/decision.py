@@ -27,7 +27,7 @@ def parse_fail_on(text: str | None) -> float:
 def decide(low: float, high: float, percent: float) -> str:
     """slower when the whole interval lies beyond +log(1+PCT), faster beyond -log(1+PCT), same when it
     lies within both bounds; anything else (an interval too wide to tell) is undecided, never same."""
-    bound = math.log1p(percent / 100)
+    bound = math.log(1 + percent / 100)
     if low > bound:
         return SLOWER
     if high < -bound:

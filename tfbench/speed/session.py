@@ -63,7 +63,7 @@ class Series:
     def summary(self) -> dict:
         """base/head in ms (per update for step, per build for setup), ratio and interval as time ratios."""
         pairs = self.pairs()
-        per = 1000 / self.updates if self.quantity == STEP else 1000
+        per = 1000 / self.updates if self.quantity == STEP and self.updates else 1000
         low, high = self.interval()
         return {
             "variant": self.variant,
@@ -101,14 +101,16 @@ class Session:
         """Build, trace and warm every variant in both workers; the chunks per block from both revisions'
         chunk times, so the same updates are timed on both sides."""
         for variant in variants:
+            for quantity in (STEP, SETUP):
+                self.series[(variant, quantity)] = Series(variant, quantity, self.percent)
+                self.orders[(variant, quantity)] = pair_orders(self.rng)
+            if time.monotonic() > self.deadline:
+                self.log(f"  {variant}: not calibrated, --max-seconds ran out (undecided)")
+                continue
             replies = {rev: self.workers[rev].request("prepare", variant=variant) for rev in self._shuffled()}
             chunk_s = sum(r["chunk_s"] for r in replies.values()) / 2
             self.chunks[variant] = max(1, round(BLOCK_S / chunk_s))
-            for quantity in (STEP, SETUP):
-                series = Series(variant, quantity, self.percent)
-                series.updates = self.chunks[variant] * replies[BASE]["chunk"] if quantity == STEP else 0
-                self.series[(variant, quantity)] = series
-                self.orders[(variant, quantity)] = pair_orders(self.rng)
+            self.series[(variant, STEP)].updates = self.chunks[variant] * replies[BASE]["chunk"]
             self.log(f"  {variant}: {self.chunks[variant]} chunks of {replies[BASE]['chunk']} updates per block")
 
     def run(self) -> None:
@@ -117,7 +119,9 @@ class Session:
         while True:
             progressed = False
             for key, series in self.series.items():
-                if series.decision() != UNDECIDED or (key[1] == SETUP and self._setup_share_spent()):
+                if key[0] not in self.chunks or series.decision() != UNDECIDED:
+                    continue
+                if key[1] == SETUP and self._setup_share_spent():
                     continue
                 if time.monotonic() + self._pair_cost(series) > self.deadline:
                     continue
