@@ -62,15 +62,23 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def make_repo(folder: Path, pause_s: float) -> tuple[Path, str, str]:
-    """(repo, base commit, head commit): head pauses `pause_s` per update of tiny/8."""
+def new_repo(folder: Path, suite_name: str, suite_text: str) -> tuple[Path, str]:
+    """(repo, commit): this checkout's tfbench package and one suite file, committed."""
     repo = folder / "repo"
     shutil.copytree(ROOT / "tfbench", repo / "tfbench", ignore=shutil.ignore_patterns("__pycache__"))
     (repo / "suites").mkdir()
-    suite = repo / "suites" / "tiny.py"
-    suite.write_text(TINY_SUITE.format(pause=0.0))
+    (repo / "suites" / f"{suite_name}.py").write_text(suite_text)
     git(repo, "init", "-q")
-    base = commit_all(repo, "tiny suite")
-    suite.write_text(TINY_SUITE.format(pause=pause_s))
-    head = commit_all(repo, "pause in tiny/8")
+    return repo, commit_all(repo, f"{suite_name} suite")
+
+
+def commit_suite(repo: Path, suite_name: str, suite_text: str, message: str) -> str:
+    (repo / "suites" / f"{suite_name}.py").write_text(suite_text)
+    return commit_all(repo, message)
+
+
+def make_repo(folder: Path, pause_s: float) -> tuple[Path, str, str]:
+    """(repo, base commit, head commit): head pauses `pause_s` per update of tiny/8."""
+    repo, base = new_repo(folder, "tiny", TINY_SUITE.format(pause=0.0))
+    head = commit_suite(repo, "tiny", TINY_SUITE.format(pause=pause_s), "pause in tiny/8")
     return repo, base, head

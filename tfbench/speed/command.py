@@ -42,9 +42,7 @@ def speed(base: str, head: str, targets: list[str], *, fail_on: str | None = Non
     if out is not None:
         output.check_out_folder(out)
     if markdown is not None:
-        from tfbench.compare.output import check_markdown_path
-
-        check_markdown_path(markdown)
+        output.check_markdown_path(markdown)
     mapped = revisions.target_paths(repo, targets)
     for _, relative in mapped:
         for label, commit in commits.items():

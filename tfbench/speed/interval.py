@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+
+from tfbench.analysis.student_t import t_quantile
 
 
 def t_interval(d, confidence: float = 0.99) -> tuple[float, float]:
@@ -20,7 +21,7 @@ def t_interval(d, confidence: float = 0.99) -> tuple[float, float]:
     n = len(d)
     if n < 2:
         return -math.inf, math.inf
-    half = stats.t.ppf((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
+    half = t_quantile((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
     centre = float(d.mean())
     return centre - half, centre + half
 

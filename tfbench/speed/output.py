@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 from tfbench.errors import TfbenchError
@@ -30,6 +31,13 @@ def check_out_folder(out) -> Path:
     if not existing.is_dir():
         raise TfbenchError(f"--out {str(out)!r} lies under a file ({str(existing)!r}): {expected}")
     return path
+
+
+def check_markdown_path(path) -> None:
+    """--markdown names a file in an existing, writable folder (not a folder); creates nothing."""
+    target = Path(path)
+    if target.is_dir() or not target.absolute().parent.is_dir() or not os.access(target.absolute().parent, os.W_OK):
+        raise TfbenchError(f"--markdown {str(path)!r} is invalid: expected a file path in an existing, writable folder")
 
 
 def _is_speed_json(path: Path) -> bool:
