@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from speed_repo import ROOT, make_repo
+from speed_repo import ROOT, commit_suite, make_repo
 
 # A pause of 50 ms per update against a tiny model's few milliseconds: about ten times slower, which a
 # loaded machine's ±50 % per pair cannot hide after three pairs.
@@ -102,3 +102,17 @@ def test_out_holding_foreign_files_is_refused(repo, tmp_path):
     result = speed(folder, base, head, "--out", out, timeout=60)
     assert result.returncode == 2 and "mine.txt" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+@pytest.mark.slow
+def test_a_worker_that_crashes_is_one_line_with_its_last_stderr_line_and_exit_2(tmp_path):
+    folder, base, _ = make_repo(tmp_path, 0.0)
+    crash = 'import os, sys\nsys.stderr.write("planted crash in the suite file\\n")\nos._exit(3)\n'
+    head = commit_suite(folder, "tiny", crash, "crash on import")
+    out = tmp_path / "out"
+    result = speed(folder, base, head, "tiny", "--out", out, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "tfbench: error: the head worker stopped during 'load': planted crash in the suite file (exit code 3)"
+    ]
+    assert not out.exists()

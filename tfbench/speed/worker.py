@@ -137,8 +137,11 @@ def answer(worker: Worker, op: str, request: dict) -> dict:
 
 
 def main() -> None:
-    channel = sys.stdout
-    sys.stdout = sys.stderr  # progress and notices must not corrupt the reply stream
+    # Replies get their own copy of descriptor 1; descriptor 1 itself and sys.stdout then point at stderr,
+    # so nothing a library prints, from Python or from C, can corrupt the reply stream.
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     worker = Worker()
     for line in sys.stdin:
         request = json.loads(line)
