@@ -144,7 +144,7 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         case = "A/A (identical code)" if r["planted_percent"] == 0 else f"+{r['planted_percent']:g} % planted"
         lines.append(f"| {case} | {r['threshold_percent']:g} % | {r['decision']} | {r['measured_ratio']:.3f} | "
-                     f"{r['pair_sd_of_log_ratio']:.3f} | {r['pairs']} ({r['pairs_to_decision']}) | "
+                     f"{r['pair_sd_of_log_ratio']:.3f} | {r['pairs']} ({_number(r['pairs_to_decision'])}) | "
                      f"{_number(r['seconds_to_decision'])} | {r['wall_s']:.0f} |")  # fmt: skip
     alarms = sum(r["decision"] in ("slower", "faster") for r in rows if r["planted_percent"] == 0)
     runs = sum(r["planted_percent"] == 0 for r in rows)
