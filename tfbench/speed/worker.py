@@ -11,6 +11,7 @@ setup {variant}, quit. A user error (a missing target) is replied as {error}; an
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -37,14 +38,14 @@ class Variant:
         self.model = None
 
     def build(self):
-        import keras
-
+        # No keras.utils.set_random_seed here: setting TensorFlow's global seed clears every instantiated
+        # function, and the next block of each other variant would pay for instantiating it again. The
+        # harness seeds its initializers itself (docs/design.md §4).
         from tfbench.data.batches import train_batches
         from tfbench.data.loading import load_data
         from tfbench.harness.build import build_model
         from tfbench.harness.plan import RecordPlan
 
-        keras.utils.set_random_seed(0)
         data = load_data(self.setup.data)
         model = build_model(self.setup, data, seed=0, plan=RecordPlan.for_setup(self.setup, "standard"))
         batches = train_batches(data, self.setup.batch_size, self.setup.steps, seed=0)
@@ -69,6 +70,7 @@ class Variant:
         return seconds
 
     def time_chunks(self, chunks: int) -> float:
+        gc.collect()  # each block starts from an empty young generation; collections within it still count
         started = time.perf_counter()
         self.fit(self.model, self.batches, chunks)
         return time.perf_counter() - started
@@ -86,6 +88,9 @@ class Worker:
         tf.config.threading.set_inter_op_parallelism_threads(threads[1])
         tf.get_logger().setLevel("ERROR")
         from tfbench import errors  # where tfbench was imported from: the coordinator checks it is this tree
+
+        gc.collect()
+        gc.freeze()  # the import's objects out of every later collection's way, as `run` does
 
         return {"tfbench": os.path.abspath(errors.__file__), "tensorflow": tf.__version__}
 
