@@ -116,3 +116,15 @@ def test_a_worker_that_crashes_is_one_line_with_its_last_stderr_line_and_exit_2(
         "tfbench: error: the head worker stopped during 'load': planted crash in the suite file (exit code 3)"
     ]
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_suite_file_outside_the_repository_is_timed_as_is_by_both(repo, tmp_path):
+    folder, base, head = repo
+    outside = tmp_path / "mine.py"
+    outside.write_text((folder / "suites" / "tiny.py").read_text().replace('name="tiny"', 'name="mine"'))
+    out = tmp_path / "out"
+    result = speed(folder, base, head, outside, "--max-seconds", 40, "--out", out)
+    assert result.returncode == 0, result.stdout + result.stderr  # the same file for both: never slower
+    variants = {r["variant"] for r in json.loads((out / "speed.json").read_text())["results"]}
+    assert variants == {"mine/4", "mine/8"}
