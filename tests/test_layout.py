@@ -21,6 +21,7 @@ MAY_IMPORT = {
     "spec": {"records", "errors", "vocabulary"},
     "compare": LEAVES,
     "report": LEAVES,
+    "speed": {"harness", "data", "spec"} | LEAVES,  # worker.py runs a revision's harness in its own process
     "records": {"errors"},
     "analysis": {"records", "errors", "vocabulary", "spec"},  # spec: claims rebuilt as Claim objects
     "errors": set(),

@@ -82,6 +82,8 @@ def make_parser() -> Parser:
     diagnose.add_argument("--batch-size", type=positive_int, default=64, help="examples per batch (default 64)")
     diagnose.add_argument("--out", help="folder for the HTML page (default: reports/diagnose-<model file name>)")
 
+    add_speed_parser(commands)
+
     commands.add_parser("list", help="list suites with their factor, levels and question")
 
     check = commands.add_parser("check", help="build and compile every variant without training")
@@ -165,6 +167,29 @@ def cmd_baseline(args) -> int:
     return EXIT_OK
 
 
+def add_speed_parser(commands) -> None:
+    speed = commands.add_parser("speed", help="time two git revisions in alternating pairs; exit 1 if HEAD is slower")
+    speed.add_argument("base", help="the reference revision (anything git rev-parse accepts)")
+    speed.add_argument("head", help="the revision to judge")
+    speed.add_argument("targets", nargs="*", help="suite names or files (default: built-in MLP, CNN and LSTM)")
+    speed.add_argument("--fail-on", metavar="speed:PCT", help="slower beyond PCT %% fails (default speed:10)")
+    speed.add_argument("--max-seconds", type=float, default=180.0, help="time for the whole command (default 180)")
+    speed.add_argument("--threads", type=positive_int, default=1, help="TensorFlow intra-op threads (default 1)")
+    speed.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown (PR comment)")
+    speed.add_argument("--out", help="folder for speed.json (every block) and index.html")
+
+
+def cmd_speed(args) -> int:
+    from tfbench.speed.command import exit_code, speed
+    from tfbench.speed.output import table_lines
+
+    report = speed(args.base, args.head, args.targets, fail_on=args.fail_on, max_seconds=args.max_seconds,
+                   threads=args.threads, out=args.out, markdown=args.markdown,
+                   log=lambda line: print(line, flush=True))  # fmt: skip
+    print("\n".join(table_lines(report["results"]) + report["notes"]))
+    return exit_code(report)
+
+
 def cmd_list(args) -> int:
     from tfbench.spec.discovery import all_suites
 
@@ -208,7 +233,7 @@ def cmd_diagnose(args) -> int:
 
 COMMANDS = {
     "run": cmd_run, "list": cmd_list, "check": cmd_check, "report": cmd_report,
-    "compare": cmd_compare, "baseline": cmd_baseline, "diagnose": cmd_diagnose,
+    "compare": cmd_compare, "baseline": cmd_baseline, "diagnose": cmd_diagnose, "speed": cmd_speed,
 }  # fmt: skip
 
 
