@@ -104,7 +104,10 @@ def _check_claim(claim: dict, where: str) -> None:
     claims a suite could have stated."""
     known = {key: value for key, value in claim.items() if key in CLAIM_FIELDS}
     if "text" not in known:
-        raise TfbenchError(f"{where}: a claim has no text (keys {sorted(map(str, claim))}): expected {CLAIM_FIELDS}")
+        raise TfbenchError(
+            f"{where}: a claim has no text (keys {sorted(map(str, claim))}): expected a claim object with "
+            f"{', '.join(CLAIM_FIELDS)}"
+        )
     for key, value in known.items():
         lower = key == "lower"
         if not (isinstance(value, bool) if lower else _text(value)):

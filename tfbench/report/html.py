@@ -13,14 +13,17 @@ import datetime as dt
 import math
 import multiprocessing
 import os
+import urllib.parse
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
 from tfbench.analysis.claims import claims_table, write_claims
+from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
+from tfbench.records.names import refuse_links
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import tables, theory_overlay
 from tfbench.report.time_account import monitor_line, time_line
@@ -43,6 +46,17 @@ def interval(low, high) -> str:
     return f"[{number(low)}, {number(high)}]"
 
 
+def relative_href(name: str) -> str:
+    """A link to the folder `name` beside the page: "./" first and the name URL-quoted, so no name can
+    read as a URL scheme ("javascript:") or climb out ("../")."""
+    return "./" + urllib.parse.quote(str(name), safe="")
+
+
+# What the index page shows of the manifest; a manifest may lack any of them (written by an older tfbench).
+SHOWN = ("profile", "seeds", "monitor", "versions", "cpu", "cpu_count", "platform", "started", "finished",
+         "command_line")  # fmt: skip
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tfbench", "report/templates"),
@@ -50,30 +64,42 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["num"] = number
+    env.filters["href"] = relative_href
     env.globals["ci"] = interval
     return env
 
 
 def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
-    """Question, factor and reference from the manifest; what the records alone tell otherwise."""
-    suites = manifest.get("suites")
-    entry = suites.get(name, {}) if isinstance(suites, dict) else {}
+    """Question, factor and reference from the (validated) manifest; what the records alone tell otherwise."""
+    entry = (manifest.get("suites") or {}).get(name) or {}
     variants = list(dict.fromkeys(runs["variant"].astype(str)))
     metric_names = runs["metric_name"].dropna().astype(str)
     metric_name = metric_names.iloc[0] if len(metric_names) else "accuracy"
     factor = entry.get("factor") or (str(runs["factor"].iloc[0]) if len(runs) else "")
     return {
         "name": name,
-        "question": entry.get("question", ""),
+        "question": entry.get("question") or "",
         "factor": factor,
         "reference": entry.get("reference") or (variants[0] if variants else ""),
         "metric_name": metric_name,
         "higher_is_better": HIGHER_IS_BETTER.get(metric_name, True),
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
         # variant -> mean-field Prediction; empty for manifests written before Setups were stored
-        "predictions": theory_overlay.predictions(entry.get("setups") or {}),
+        "predictions": _predictions(name, entry),
         "claim_specs": entry.get("claims") or [],  # as Claim.to_json() wrote them
     }
+
+
+def _predictions(name: str, entry: dict) -> dict:
+    """The suite's mean-field predictions from the Setups its manifest entry keeps; a Setup whose values
+    the theory cannot read (a hand-edited manifest) is refused in one line, not a traceback."""
+    try:
+        return theory_overlay.predictions(entry.get("setups") or {})
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        raise TfbenchError(
+            f"manifest.json: suite {name!r} setups cannot be read ({records.one_line(error)}): expected each "
+            "level's Setup as tfbench wrote it"
+        ) from None
 
 
 def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteRecords, common: dict) -> list[dict]:
@@ -91,7 +117,13 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     figures = write_figures(folder, suite_records, info) if not suite_records.layers.empty else []
     theory = theory_overlay.PREDICTED in table.columns
     page = env.get_template("suite.html").render(
-        **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
+        **info,
+        **common,
+        root="../",
+        rows=rows,
+        figures=figures,
+        theory=theory,
+        time=tables.has_time_ratio(table),
         claims=suite_claims.to_dict("records"),
     )
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
@@ -104,7 +136,7 @@ def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict)
     `tfbench run` imports this module before its workers start."""
     from tfbench.report import plots
 
-    figure_folder = folder / "figures"
+    figure_folder = refuse_links(folder, "figures")  # a linked figures folder would take the PNGs elsewhere
     figure_folder.mkdir(exist_ok=True)
     figures = []
     for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
@@ -115,7 +147,7 @@ def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict)
 
 def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
     """Everything for one suite, from its folder alone: the unit of work of a report worker."""
-    suite_records = records.read_suite(out / name)
+    suite_records = records.read_suite(refuse_links(out, name))
     info = suite_info(name, manifest, suite_records.runs)
     rows = render_suite(environment(), out / name, info, suite_records, common)
     return {**info, "rows": rows, "best": next((row for row in rows if row.get("best")), None)}
@@ -164,8 +196,17 @@ def write_report(out, cards: dict | None = None) -> Path:
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
-    page = environment().get_template("index.html").render(
-        **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
+    page = (
+        environment()
+        .get_template("index.html")
+        .render(
+            **common,
+            root="",
+            cards=cards,
+            manifest={key: manifest.get(key) for key in SHOWN},
+            account=account,
+            claims=claims.to_dict("records"),
+        )
     )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
