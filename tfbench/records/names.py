@@ -13,7 +13,7 @@ from pathlib import Path
 from tfbench.errors import TfbenchError
 
 MAX_NAME = 100
-PLAIN = re.compile(r"\w[\w.+=-]*", re.ASCII)
+PLAIN = re.compile(r"\w[\w.+=-]*")  # \w: letters of any script, as in a Python identifier
 PLAIN_RULE = f"a plain name: a letter, digit or '_', then letters, digits and _ - . + = (at most {MAX_NAME})"
 # A label is text on a page and in runs.csv, never a path: any printable text of a sensible length.
 MAX_LABEL = 200
