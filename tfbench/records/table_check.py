@@ -46,6 +46,8 @@ def check_runs(runs: pd.DataFrame, path) -> pd.DataFrame:
                       f"empty or one of {', '.join(VERDICTS)}")  # fmt: skip
     _refuse_first(runs, ~runs["suite"].map(is_plain), "suite", where, PLAIN_RULE)
     _refuse_first(runs, runs["variant"].isna(), "variant", where, "a level label")
+    twice = runs.duplicated(subset=["suite", "variant", "seed"])
+    _refuse_first(runs, twice, "variant", where, "one row per (suite, variant, seed); this row repeats one")
     return runs
 
 

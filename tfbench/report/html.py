@@ -136,7 +136,7 @@ def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict)
     `tfbench run` imports this module before its workers start."""
     from tfbench.report import plots
 
-    figure_folder = refuse_links(folder, "figures")  # a linked figures folder would take the PNGs elsewhere
+    figure_folder = folder / "figures"
     figure_folder.mkdir(exist_ok=True)
     figures = []
     for key, figure in plots.suite_figures(suite_records, info["metric_name"], info["predictions"]).items():
@@ -147,7 +147,8 @@ def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict)
 
 def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
     """Everything for one suite, from its folder alone: the unit of work of a report worker."""
-    suite_records = records.read_suite(refuse_links(out, name))
+    refuse_links(out, name, "figures")  # a linked suite or figures folder would take the pages elsewhere
+    suite_records = records.read_suite(out / name)
     info = suite_info(name, manifest, suite_records.runs)
     rows = render_suite(environment(), out / name, info, suite_records, common)
     return {**info, "rows": rows, "best": next((row for row in rows if row.get("best")), None)}
