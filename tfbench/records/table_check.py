@@ -68,7 +68,9 @@ def _numbers(values: pd.Series, column: str, where: str) -> pd.Series:
 def _refuse_first(table: pd.DataFrame, bad: pd.Series, column: str, where: str, expected: str) -> None:
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise TfbenchError(f"{where!r}: column {column} holds {shown(table[column].iloc[row])} in row {row + 1}: "
+        value = table[column].iloc[row]
+        value = value.item() if hasattr(value, "item") else value  # 0.5, not np.float64(0.5)
+        raise TfbenchError(f"{where!r}: column {column} holds {shown(value)} in row {row + 1}: "
                            f"expected {expected}")  # fmt: skip
 
 
