@@ -256,6 +256,7 @@ def test_an_npz_holding_an_object_array_is_refused_without_unpickling(tmp_path):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # imports TensorFlow in a subprocess; the in-process tests above prove the refusal
 def test_check_of_a_suite_on_a_hostile_npz_exits_2_with_one_line(tmp_path):
     data = hostile_npz(tmp_path / "hostile.npz")
     suite = tmp_path / "on_hostile.py"
