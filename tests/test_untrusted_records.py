@@ -149,6 +149,14 @@ def test_a_malformed_runs_csv_is_one_line_naming_it_in_report_and_compare(run, c
     refused(lambda: compare(BASELINE, run), f"{SUITE}/runs.csv", fragment)
 
 
+def test_a_bad_runs_csv_in_a_later_suite_leaves_every_earlier_suite_unwritten(run):
+    later = copy_of(run / SUITE, run / "zz_later")
+    RUNS["text in a metric column"][0](later / records.RUNS_FILE)
+    before = listing(run)
+    refused(lambda: write_report(run), "zz_later/runs.csv", "final_metric holds 'oops'")
+    assert listing(run) == before and not (run / SUITE / "index.html").exists()
+
+
 def test_runs_csv_of_an_older_tfbench_without_the_appended_columns_stays_readable(run):
     path = run / SUITE / records.RUNS_FILE
     old = pd.read_csv(path, dtype=str).drop(columns=["setup_s", "step_s", "monitor_s", "log10_time_ratio"])

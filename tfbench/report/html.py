@@ -188,12 +188,13 @@ def write_report(out, cards: dict | None = None) -> Path:
     out = Path(out)
     names = records.suite_names(out)  # validates the folder before anything is written
     manifest = records.read_manifest(out)
+    # every runs.csv read and validated before the first page is written: a bad one leaves the folder as it was
+    runs_by_suite = {name: records.read_runs(out / name) for name in names}
     common = _common()
     done = cards or {}
     missing = [name for name in names if name not in done]
     rendered = dict(zip(missing, _render_all(out, missing, manifest, common), strict=True))
     cards = [done.get(name) or rendered[name] for name in names]
-    runs_by_suite = {name: records.read_runs(out / name) for name in names}
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
