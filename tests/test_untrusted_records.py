@@ -103,6 +103,18 @@ def test_a_manifest_whose_setups_the_theory_cannot_read_is_one_line(run):
     refused(lambda: write_report(run), "manifest.json", "setups cannot be read")
 
 
+def test_a_claim_that_leaves_out_fields_with_defaults_is_judged_with_them(run):
+    """`on` and `at` have defaults in Claim; a manifest claim without them is judged as Claim reads it."""
+    manifest = read_manifest(run)
+    claims = manifest["suites"][SUITE]["claims"]
+    for claim in claims:
+        del claim["on"], claim["at"], claim["lower"]
+    write_manifest(run, manifest)
+    write_report(run)
+    table = pd.read_csv(run / "claims.csv")
+    assert len(table) == len(claims) and set(table.metric) <= {"final_metric", "verdict"}
+
+
 def test_an_empty_manifest_still_renders_the_records(run):
     """`{}`: every key is optional (older manifests lack some); the page shows what the records tell."""
     write_manifest(run, {})

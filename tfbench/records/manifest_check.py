@@ -95,13 +95,13 @@ def _check_suite(name, entry, where: str) -> None:
     _check_keys(entry, SUITE_KEYS, f"{where}: suite {name!r}")
     if "tolerances" in entry:
         parse_mapping(entry["tolerances"], f"{where}: suite {name!r} tolerances")
-    for claim in entry.get("claims") or []:
-        _check_claim(claim, f"{where}: suite {name!r}")
+    if entry.get("claims"):
+        entry["claims"] = [_check_claim(claim, f"{where}: suite {name!r}") for claim in entry["claims"]]
 
 
-def _check_claim(claim: dict, where: str) -> None:
+def _check_claim(claim: dict, where: str) -> dict:
     """A claim as Claim.to_json() wrote it: Claim's own checks decide, so report and compare judge only
-    claims a suite could have stated."""
+    claims a suite could have stated. Returns it with every field (defaults for those left out)."""
     known = {key: value for key, value in claim.items() if key in CLAIM_FIELDS}
     if "text" not in known:
         raise TfbenchError(
@@ -114,6 +114,6 @@ def _check_claim(claim: dict, where: str) -> None:
             expected = "true or false" if lower else "text or null"
             raise TfbenchError(f"{where}: claim {key} is {shown(value)}: expected {expected}")
     try:
-        Claim(**known)
+        return Claim(**known).to_json()
     except TfbenchError as error:
         raise TfbenchError(f"{where}: {error}") from None
