@@ -32,7 +32,9 @@ CELLS = st.one_of(
     st.sampled_from(["", "nan", "inf", "-inf", "1e400", "ok", "failed", "healthy", "relu", "../x", "0x1p3"]),
 )
 DELETE = object()
-FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example renders a report and runs a comparison (about half a second): modest counts keep the
+# default run short; a longer hunt is `--hypothesis-seed` with a larger max_examples.
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def test_any_mutation_of_a_valid_runs_csv_renders_or_is_one_line(valid, data):
         answers_in_one_line(valid, folder)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=20)
 @given(cut=st.integers(0, 4000), tail=st.binary(max_size=40))
 def test_a_truncated_or_garbled_runs_csv_renders_or_is_one_line(valid, cut, tail):
     content = (valid / SUITE / records.RUNS_FILE).read_bytes()
