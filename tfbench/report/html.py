@@ -198,17 +198,10 @@ def write_report(out, cards: dict | None = None) -> Path:
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
-    page = (
-        environment()
-        .get_template("index.html")
-        .render(
-            **common,
-            root="",
-            cards=cards,
-            manifest={key: manifest.get(key) for key in SHOWN},
-            account=account,
-            claims=claims.to_dict("records"),
-        )
+    shown = {key: manifest.get(key) for key in SHOWN}
+    template = environment().get_template("index.html")
+    page = template.render(
+        **common, root="", cards=cards, manifest=shown, account=account, claims=claims.to_dict("records")
     )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
