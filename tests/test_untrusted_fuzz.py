@@ -33,7 +33,7 @@ CELLS = st.one_of(
 )
 DELETE = object()
 # Each example renders a report and runs a comparison (about half a second): modest counts keep the
-# default run short; a longer hunt is `--hypothesis-seed` with a larger max_examples.
+# default run short (a longer hunt: raise max_examples locally).
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
