@@ -253,6 +253,11 @@ def hostile_npz(path, shape=(10**12,)) -> str:
     return str(path)
 
 
+def object_npz(path) -> str:
+    np.savez(path, x_train=np.array([{"a": 1}] * 8, dtype=object), y_train=np.arange(8))
+    return str(path)
+
+
 def test_an_npz_whose_header_claims_more_than_it_holds_is_refused_before_allocating(tmp_path):
     path = hostile_npz(tmp_path / "hostile.npz")
     with pytest.raises(DataError) as error:
@@ -269,22 +274,38 @@ def test_an_npz_whose_header_matches_its_bytes_loads(tmp_path):
 
 
 def test_an_npz_holding_an_object_array_is_refused_without_unpickling(tmp_path):
-    path = tmp_path / "objects.npz"
-    np.savez(path, x_train=np.array([{"a": 1}] * 8, dtype=object), y_train=np.arange(8))
+    path = object_npz(tmp_path / "objects.npz")
     with pytest.raises(DataError, match=r"objects\.npz.*x_train\.npy.*Python objects") as error:
-        load_data(str(path))
+        load_data(path)
     assert "\n" not in str(error.value)
+
+
+def suite_on(data: str, folder) -> str:
+    suite = folder / "on_data.py"
+    suite.write_text(
+        "from tfbench import Setup, Suite\n"
+        f"SUITE = Suite(name='on_data', factor='data', question='?', base=Setup(depth=2, width=8, steps=6), "
+        f"levels=[{data!r}])\n"
+    )
+    return str(suite)
+
+
+@pytest.mark.parametrize("make, fragment", [(hostile_npz, "8000000000000 bytes"), (object_npz, "Python objects")])
+def test_run_on_a_hostile_npz_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, make, fragment):
+    """Through tfbench.cli.main, as the console script calls it (TensorFlow imported in this process)."""
+    from tfbench.cli import main
+
+    data = make(tmp_path / "data.npz")
+    code = main(["run", suite_on(data, tmp_path), "--profile", "quick", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "data.npz" in err and fragment in err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow  # imports TensorFlow in a subprocess; the in-process tests above prove the refusal
 def test_check_of_a_suite_on_a_hostile_npz_exits_2_with_one_line(tmp_path):
-    data = hostile_npz(tmp_path / "hostile.npz")
-    suite = tmp_path / "on_hostile.py"
-    suite.write_text(
-        "from tfbench import Setup, Suite\n"
-        f"SUITE = Suite(name='on_hostile', factor='data', question='?', base=Setup(depth=2, width=8, steps=6), "
-        f"levels=[{data!r}])\n"
-    )
+    suite = suite_on(hostile_npz(tmp_path / "hostile.npz"), tmp_path)
     result = cli("check", suite)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "hostile.npz" in result.stderr and "8000000000000 bytes" in result.stderr
