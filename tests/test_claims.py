@@ -120,7 +120,7 @@ def test_compare_fails_when_a_claim_got_worse(claimed, tmp_path):
     ],
 )
 def test_check_rejects_a_claim_naming_what_the_suite_does_not_have(tmp_path, claim, message):
-    text = textwrap.dedent(SUITE).replace('claims=[\n', f"claims=[\n        {claim},\n")
+    text = textwrap.dedent(SUITE).replace("claims=[\n", f"claims=[\n        {claim},\n")
     (tmp_path / "bad.py").write_text(text)
     result = cli("check", tmp_path / "bad.py", "--profile", "quick")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
