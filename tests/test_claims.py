@@ -99,7 +99,7 @@ def test_pages_name_the_interval_they_show(claimed):
 
 def test_report_pages_and_summary_show_the_claims(claimed):
     index = (claimed / "out" / "index.html").read_text()
-    assert 'id="claims"' in index and "claim-not_reproduced" in index and 'href="claimed/index.html"' in index
+    assert 'id="claims"' in index and "claim-not_reproduced" in index and 'href="./claimed/index.html"' in index
     assert "deliberately false" in (claimed / "out" / "claimed" / "index.html").read_text()
     summary = (claimed / "out" / "claimed" / "summary.md").read_text()
     assert "| a working learning rate beats none | final_metric |" in summary

@@ -14,6 +14,7 @@ import pandas as pd
 
 from tfbench.analysis.claims import STATUS_ORDER, claims_table
 from tfbench.compare import tolerance
+from tfbench.compare.experiment import experiment_notes
 from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.schema import HIGHER_IS_BETTER
@@ -171,6 +172,7 @@ def compare_sides(base: Side, current: Side, cli_gates: dict) -> Comparison:
         notes.append(f"speed: raw steps/s ({side} has no calibration in its manifest), machines may differ")
     absent = [absent_note(name, base, current) for name in OPTIONAL]
     notes.extend(filter(None, [execution_note(base, current), *absent]))
+    notes.extend(experiment_notes(base, current))
     merged = summarize(base.runs, ref_base).merge(
         summarize(current.runs, ref_current),
         how="outer",

@@ -15,19 +15,23 @@ from typing import Any
 import numpy as np
 
 from tfbench.data.dataset import SPLIT_SEED, TEST_FRACTION, Dataset, classification, data_label, regression
+from tfbench.data.npz_check import EXPECTED, NPY_MAGIC, check_members
 from tfbench.errors import DataError
 
 
 @functools.lru_cache(maxsize=32)
 def load_npz(spec: str, path: str, mtime_ns: int, size: int) -> Dataset:
-    expected = "expected an archive written by numpy.savez holding x_train and y_train"
+    expected = EXPECTED
     try:
         # Our own handle: np.load(path) leaks its file when the archive is corrupt.
         with open(path, "rb") as handle:
-            loaded = np.load(handle, allow_pickle=False)
+            single = handle.read(len(NPY_MAGIC)) == NPY_MAGIC
+            handle.seek(0)
+            loaded = None if single else np.load(handle, allow_pickle=False)
             if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy file renamed to .npz
                 raise DataError(f"data file {spec!r} holds a single array, not an .npz archive: {expected}")
             with loaded:
+                check_members(loaded.zip, f"data file {spec!r}")  # before numpy allocates what headers claim
                 arrays = {key: loaded[key] for key in loaded.files}  # read now: corruption surfaces here
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, pickle.UnpicklingError) as error:
         reason = " ".join(f"{type(error).__name__}: {error}".split())  # keep the message on one line

@@ -12,11 +12,13 @@ package, which training then does not need).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
+from tfbench.records.names import MAX_NAME, plain_name
 from tfbench.records.schema import LAYER_MEASURES
 
 # TensorBoard's own default: 30 equal-width buckets between the smallest and largest value.
@@ -85,6 +87,11 @@ class TensorBoardWriter:
 
 
 def run_directory(root: str | Path, suite: str, variant: str, seed: int) -> Path:
-    """ROOT/<suite>/<variant>/seed_<n>: one TensorBoard run per (suite, variant, seed)."""
+    """ROOT/<suite>/<variant>/seed_<n>: one TensorBoard run per (suite, variant, seed). The variant's
+    label becomes a plain name: other characters become '_', a leading dot too (no '.', '..' or hidden
+    folder), and a long label is cut and made unique by a hash of the whole."""
     safe = "".join(c if c.isalnum() or c in "-_.=+" else "_" for c in str(variant))
-    return Path(root) / suite / safe / f"seed_{seed}"
+    safe = "_" + safe[1:] if safe.startswith(".") or not safe else safe
+    if len(safe) > MAX_NAME:
+        safe = f"{safe[: MAX_NAME - 17]}-{hashlib.sha256(str(variant).encode()).hexdigest()[:16]}"
+    return Path(root) / plain_name(suite, "suite name") / plain_name(safe, "TensorBoard run name") / f"seed_{seed}"

@@ -6,6 +6,7 @@ reader, or a run killed at any moment, never sees a half-written file.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
@@ -13,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 
 from tfbench.errors import TfbenchError
+from tfbench.records.manifest_check import check_manifest
+from tfbench.records.names import plain_name, refuse_links
 from tfbench.records.schema import (
     LAYER_COLUMNS,
     LAYERS_FILE,
@@ -22,12 +26,12 @@ from tfbench.records.schema import (
     RUN_COLUMNS,
     RUN_TEXT_DTYPES,
     RUNS_FILE,
-    SCHEMA_VERSION,
     STEP_COLUMNS,
     STEPS_FILE,
     TIMESTEP_COLUMNS,
     TIMESTEPS_FILE,
 )
+from tfbench.records.table_check import check_parquet, check_runs
 
 
 def atomic_write(path: Path, write) -> None:
@@ -134,40 +138,54 @@ def _typed(table: pd.DataFrame, columns) -> pd.DataFrame:
 
 
 def read_runs(folder: Path) -> pd.DataFrame:
-    """One suite's runs.csv alone (all that `compare` and a committed baseline need)."""
+    """One suite's runs.csv alone (all that `compare` and a committed baseline need), validated."""
+    path = refuse_links(folder, RUNS_FILE)
     try:
-        return _read_runs_csv(Path(folder) / RUNS_FILE)
-    except (OSError, ValueError) as error:
-        path = str(Path(folder) / RUNS_FILE)
-        raise TfbenchError(f"{path!r} cannot be read ({error}): expected a tfbench runs.csv") from None
+        runs = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=RUN_TEXT_DTYPES)
+    except (OSError, ValueError, OverflowError, csv.Error) as error:
+        raise TfbenchError(f"{str(path)!r} cannot be read ({one_line(error)}): expected a tfbench runs.csv") from None
+    return check_runs(runs, path)
 
 
-def _read_runs_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=RUN_TEXT_DTYPES)
+def _read_parquet(folder: Path, name: str, kind: str) -> pd.DataFrame:
+    path = refuse_links(folder, name)
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError, TypeError, NotImplementedError, pyarrow.ArrowException) as error:
+        raise TfbenchError(
+            f"{str(path)!r} cannot be read ({one_line(error)}): expected the {kind} table of a tfbench run"
+        ) from None
+    return check_parquet(table, kind, path)
 
 
 def read_suite(folder: Path) -> SuiteRecords:
+    """One suite's records, each file validated (docs/design.md §13)."""
     folder = Path(folder)
-    try:
-        runs = _read_runs_csv(folder / RUNS_FILE)
-        steps = pd.read_parquet(folder / STEPS_FILE)
-        layers = pd.read_parquet(folder / LAYERS_FILE)
-        timesteps = pd.read_parquet(folder / TIMESTEPS_FILE) if (folder / TIMESTEPS_FILE).is_file() else None
-    except (OSError, ValueError) as error:
-        raise TfbenchError(
-            f"records in {str(folder)!r} cannot be read ({error}): expected the files of a tfbench run"
-        ) from None
-    if timesteps is None:
+    runs = read_runs(folder)
+    steps = _read_parquet(folder, STEPS_FILE, "steps")
+    layers = _read_parquet(folder, LAYERS_FILE, "layers")
+    if not (folder / TIMESTEPS_FILE).is_file():
         return SuiteRecords(runs=runs, steps=steps, layers=layers)
+    timesteps = _read_parquet(folder, TIMESTEPS_FILE, "timesteps")
     return SuiteRecords(runs=runs, steps=steps, layers=layers, timesteps=timesteps)
 
 
+def one_line(error: Exception) -> str:
+    """An error's message on one line (pyarrow's and pandas' can span several)."""
+    return " ".join(f"{type(error).__name__}: {error}".split())
+
+
 def suite_names(out: str | Path) -> list[str]:
-    """The suites recorded under a run's output folder (which must hold a manifest)."""
+    """The suites recorded under a run's output folder (which must hold a manifest): plain names of real
+    folders, never links out of `out`."""
     out = Path(out)
-    if not (out / MANIFEST_FILE).is_file():
+    if not refuse_links(out, MANIFEST_FILE).is_file():
         raise TfbenchError(f"{str(out)!r} is not a tfbench output folder: expected {MANIFEST_FILE} inside it")
-    return [p.parent.name for p in sorted(out.glob(f"*/{RUNS_FILE}"))]
+    names = [p.parent.name for p in sorted(out.glob(f"*/{RUNS_FILE}"))]
+    for name in names:
+        plain_name(name, f"suite folder in {str(out)!r}")
+        refuse_links(out, name)
+    return names
 
 
 def load_results(out: str | Path) -> dict[str, SuiteRecords]:
@@ -178,20 +196,13 @@ def load_results(out: str | Path) -> dict[str, SuiteRecords]:
 
 
 def read_manifest(out: str | Path) -> dict:
-    """The run's manifest; refused when a newer tfbench wrote it under a schema this one cannot read."""
-    path = Path(out) / MANIFEST_FILE
+    """The run's manifest, validated (tfbench/records/manifest_check.py); refused when a newer tfbench
+    wrote it under a schema this one cannot read."""
+    path = refuse_links(out, MANIFEST_FILE)
     try:
         manifest = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         raise TfbenchError(
-            f"manifest {str(path)!r} cannot be read ({error}): expected a tfbench run's manifest.json"
+            f"manifest {str(path)!r} cannot be read ({one_line(error)}): expected a tfbench run's manifest.json"
         ) from None
-    if not isinstance(manifest, dict):
-        raise TfbenchError(f"manifest {str(path)!r} is not a JSON object: expected a tfbench run's manifest.json")
-    version = manifest.get("schema_version", SCHEMA_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise TfbenchError(
-            f"manifest {str(path)!r} has schema_version {version!r}, which this tfbench cannot read: expected "
-            f"schema_version <= {SCHEMA_VERSION} (a newer tfbench wrote these records; upgrade to read them)"
-        )
-    return manifest
+    return check_manifest(manifest, path)

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import multiprocessing
 import os
+import urllib.parse
 from pathlib import Path
 
 import jinja2
@@ -20,8 +21,10 @@ import pandas as pd
 
 from tfbench.analysis.claims import claims_table, write_claims
 from tfbench.analysis.statistics import interval_label
+from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
+from tfbench.records.names import refuse_links
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import tables, theory_overlay
 from tfbench.report.time_account import monitor_line, time_line
@@ -45,6 +48,17 @@ def interval(low, high) -> str:
     return f"[{number(low)}, {number(high)}]"
 
 
+def relative_href(name: str) -> str:
+    """A link to the folder `name` beside the page: "./" first and the name URL-quoted, so no name can
+    read as a URL scheme ("javascript:") or climb out ("../")."""
+    return "./" + urllib.parse.quote(str(name), safe="")
+
+
+# What the index page shows of the manifest; a manifest may lack any of them (written by an older tfbench).
+SHOWN = ("profile", "seeds", "monitor", "versions", "cpu", "cpu_count", "platform", "started", "finished",
+         "command_line")  # fmt: skip
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tfbench", "report/templates"),
@@ -52,31 +66,43 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["num"] = number
+    env.filters["href"] = relative_href
     env.globals["ci"] = interval
     return env
 
 
 def suite_info(name: str, manifest: dict, runs: pd.DataFrame) -> dict:
-    """Question, factor and reference from the manifest; what the records alone tell otherwise."""
-    suites = manifest.get("suites")
-    entry = suites.get(name, {}) if isinstance(suites, dict) else {}
+    """Question, factor and reference from the (validated) manifest; what the records alone tell otherwise."""
+    entry = (manifest.get("suites") or {}).get(name) or {}
     variants = list(dict.fromkeys(runs["variant"].astype(str)))
     metric_names = runs["metric_name"].dropna().astype(str)
     metric_name = metric_names.iloc[0] if len(metric_names) else "accuracy"
     factor = entry.get("factor") or (str(runs["factor"].iloc[0]) if len(runs) else "")
     return {
         "name": name,
-        "question": entry.get("question", ""),
+        "question": entry.get("question") or "",
         "factor": factor,
         "reference": entry.get("reference") or (variants[0] if variants else ""),
         "metric_name": metric_name,
         "higher_is_better": HIGHER_IS_BETTER.get(metric_name, True),
         "seeds": int(runs["seed"].nunique()) if len(runs) else 0,
         # variant -> mean-field Prediction; empty for manifests written before Setups were stored
-        "predictions": theory_overlay.predictions(entry.get("setups") or {}),
+        "predictions": _predictions(name, entry),
         "claim_specs": entry.get("claims") or [],  # as Claim.to_json() wrote them
         "interval_label": interval_label(int(runs["seed"].nunique()) if len(runs) else 0),
     }
+
+
+def _predictions(name: str, entry: dict) -> dict:
+    """The suite's mean-field predictions from the Setups its manifest entry keeps; a Setup whose values
+    the theory cannot read (a hand-edited manifest) is refused in one line, not a traceback."""
+    try:
+        return theory_overlay.predictions(entry.get("setups") or {})
+    except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
+        raise TfbenchError(
+            f"manifest.json: suite {name!r} setups cannot be read ({records.one_line(error)}): expected each "
+            "level's Setup as tfbench wrote it"
+        ) from None
 
 
 def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteRecords, common: dict) -> list[dict]:
@@ -124,6 +150,7 @@ def write_figures(folder: Path, suite_records: records.SuiteRecords, info: dict)
 
 def _render_suite_folder(out: Path, name: str, manifest: dict, common: dict) -> dict:
     """Everything for one suite, from its folder alone: the unit of work of a report worker."""
+    refuse_links(out, name, "figures")  # a linked suite or figures folder would take the pages elsewhere
     suite_records = records.read_suite(out / name)
     info = suite_info(name, manifest, suite_records.runs)
     rows = render_suite(environment(), out / name, info, suite_records, common)
@@ -192,19 +219,22 @@ def write_report(out, cards: dict | None = None) -> Path:
     out = Path(out)
     names = records.suite_names(out)  # validates the folder before anything is written
     manifest = records.read_manifest(out)
+    # every runs.csv read and validated before the first page is written: a bad one leaves the folder as it was
+    runs_by_suite = {name: records.read_runs(out / name) for name in names}
     common = _common()
     done = cards or {}
     missing = [name for name in names if name not in done]
     rendered = dict(zip(missing, _render_all(out, missing, manifest, common), strict=True))
     cards = [done.get(name) or rendered[name] for name in names]
-    runs_by_suite = {name: records.read_runs(out / name) for name in names}
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
     cards = [{**card, "claims": card_claims(claims, card["name"])} for card in cards]
-    page = environment().get_template("index.html").render(
-        **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
-    )  # fmt: skip
+    shown = {key: manifest.get(key) for key in SHOWN}
+    template = environment().get_template("index.html")
+    page = template.render(
+        **common, root="", cards=cards, manifest=shown, account=account, claims=claims.to_dict("records")
+    )
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return index

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tfbench.errors import SuiteError, TfbenchError
+from tfbench.records.names import MAX_NAME, is_plain, shown
 from tfbench.records.tolerances import parse_mapping
 from tfbench.spec.canonical import level_label
 from tfbench.spec.claim import Claim
@@ -37,8 +38,11 @@ class Suite:
     claims: tuple[Claim, ...] = ()
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise SuiteError(f"Suite name {self.name!r} is invalid: expected an identifier like 'activation'")
+        if not isinstance(self.name, str) or not self.name.isidentifier() or not is_plain(self.name):
+            raise SuiteError(
+                f"Suite name {shown(self.name)} is invalid: expected an identifier like 'activation' of at most "
+                f"{MAX_NAME} characters (it names the suite's folder)"
+            )
         if not isinstance(self.base, Setup):
             raise SuiteError(f"Suite {self.name!r}: base={self.base!r} is invalid: expected a tfbench.Setup")
         factor_ok = isinstance(self.factor, str) or (

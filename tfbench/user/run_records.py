@@ -17,6 +17,7 @@ from tfbench.analysis import verdict
 from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
+from tfbench.records.names import label, plain_name, refuse_links
 from tfbench.records.schema import HIGHER_IS_BETTER
 
 
@@ -76,9 +77,11 @@ def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict
 
 def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     """Add one run to OUT/<suite>, replacing an earlier one with the same (variant, seed), and describe
-    the suite in OUT/manifest.json."""
+    the suite in OUT/manifest.json. The suite becomes a folder: a plain name, or nothing is written."""
     out = Path(out)
-    folder = out / suite
+    plain_name(suite, "save_records suite")
+    label(row["variant"], "save_records variant")
+    folder = refuse_links(out, suite)
     folder.mkdir(parents=True, exist_ok=True)
     state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
     state = state.with_run(row, steps, layers)
