@@ -22,13 +22,16 @@ MAY_IMPORT = {
     "compare": LEAVES,
     "report": LEAVES,
     "speed": {"harness", "data", "spec"} | LEAVES,  # worker.py runs a revision's harness in its own process
-    "records": {"errors"},
-    "analysis": {"records", "errors", "vocabulary", "spec"},  # spec: claims rebuilt as Claim objects
+    "records": {"errors", "vocabulary"},
+    "analysis": {"records", "errors", "vocabulary"},
     "errors": set(),
     "vocabulary": set(),  # names of verdicts, claim kinds and columns: imports nothing
     "sources": set(),  # citations the built-in suites use
     "quiet": set(),
 }
+# Single modules a room may import outside its rooms: a claim is checked and rebuilt by Claim's own rules
+# (spec/claim.py imports only vocabulary and errors), wherever a manifest's claims are read.
+MAY_IMPORT_MODULES = {"records": {"tfbench.spec.claim"}, "analysis": {"tfbench.spec.claim"}}
 ANYTHING = {"__init__", "cli"}  # the public API and the command line sit on top of every room
 WITHOUT_TENSORFLOW = {"cli", "spec", "records", "analysis", "compare", "report", "vocabulary", "sources"}
 
@@ -120,6 +123,7 @@ def test_imports_between_rooms_run_one_way():
         source = room(module)
         for target in targets - {"tfbench"}:  # the package root: checked below
             allowed = source in ANYTHING or room(target) in MAY_IMPORT[source] | {source}
+            allowed = allowed or target in MAY_IMPORT_MODULES.get(source, set())
             if not allowed:
                 offending.append(f"{module} -> {target}")
     for module in MODULES:  # `from tfbench import __version__` only reads the package's version
