@@ -109,7 +109,15 @@ def test_a_suite_link_is_relative_and_carries_no_scheme_whatever_the_name(name):
 
 def test_the_index_and_claims_templates_build_links_with_the_safe_filter():
     """Rendered with a card and a claim named like a scheme: every href on the page is relative."""
-    card = {"name": "javascript:alert(1)", "question": "", "factor": "", "rows": [], "reference": "", "best": None}
+    card = {
+        "name": "javascript:alert(1)",
+        "question": "",
+        "factor": "",
+        "rows": [],
+        "reference": "",
+        "best": None,
+        "claims": None,
+    }
     claim = {"claim": "c", "suite": "javascript:alert(1)", "metric": "m", "effect": 0.0, "ci_low": float("nan"),
              "ci_high": float("nan"), "seeds": 1, "status": "inconclusive", "source": "s"}  # fmt: skip
     page = environment().get_template("index.html").render(
