@@ -14,10 +14,15 @@ import numpy as np
 import pandas as pd
 
 from tfbench.analysis import verdict
+from tfbench.errors import TfbenchError
 from tfbench.harness.record_tables import layers_table, steps_table
+from tfbench.records import output_folder
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
 from tfbench.records.schema import HIGHER_IS_BETTER
+from tfbench.spec.limits import MAX_SEED_VALUE, check_count
+
+MAX_LABEL = 200  # characters of a variant label: it titles tables and figures
 
 
 def run_tables(model, suite: str, variant: str, seed: int):
@@ -74,18 +79,30 @@ def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict
     }  # fmt: skip
 
 
+def check_record_names(suite, variant, seed) -> None:
+    """save_records' arguments: a suite name as a Suite's (a plain folder name), a variant label, a seed."""
+    if not isinstance(suite, str) or not suite.isidentifier():
+        raise TfbenchError(f"suite={suite!r} is invalid: expected an identifier like 'mymodel' (it names a folder)")
+    if variant is not None and (not isinstance(variant, str) or not 0 < len(variant) <= MAX_LABEL):
+        raise TfbenchError(f"variant={variant!r} is invalid: expected None or a text of 1 to {MAX_LABEL} characters")
+    check_count("seed=", seed, MAX_SEED_VALUE, minimum=0)
+
+
 def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     """Add one run to OUT/<suite>, replacing an earlier one with the same (variant, seed), and describe
-    the suite in OUT/manifest.json."""
-    out = Path(out)
+    the suite in OUT/manifest.json; OUT must be new, empty or a tfbench folder, and is locked meanwhile."""
+    with output_folder.writing(out, option="out") as out:
+        return _save_run(out, suite, row, steps, layers, monitor)
+
+
+def _save_run(out: Path, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     folder = out / suite
-    folder.mkdir(parents=True, exist_ok=True)
     state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
-    state = state.with_run(row, steps, layers)
-    records.write_suite(folder, state)
     manifest = records.read_manifest(out) if (out / records.MANIFEST_FILE).is_file() else None
     if manifest is None:
         manifest = build_manifest("user", [], monitor, {})
+    state = state.with_run(row, steps, layers)
+    records.write_suite(folder, state)  # only once both files it rewrites were read
     variants = list(dict.fromkeys(state.runs["variant"].astype(str)))
     manifest.setdefault("suites", {})[suite] = {
         "factor": "model",
