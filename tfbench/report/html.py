@@ -19,6 +19,7 @@ import jinja2
 import pandas as pd
 
 from tfbench.analysis.claims import claims_table, write_claims
+from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
 from tfbench.records.schema import HIGHER_IS_BETTER
@@ -154,6 +155,10 @@ def write_report(out, cards: dict | None = None) -> Path:
     name -> what `render_suite_page` returned for the suites already rendered (not rendered again)."""
     out = Path(out)
     names = records.suite_names(out)  # validates the folder before anything is written
+    if not names:  # e.g. a diagnose page's folder: nothing to report
+        raise TfbenchError(
+            f"{str(out)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'"
+        )
     manifest = records.read_manifest(out)
     common = _common()
     done = cards or {}
