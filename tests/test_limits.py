@@ -122,6 +122,7 @@ class SilentServer:
 
     def __init__(self):
         self.socket = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
         self.held = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -132,10 +133,6 @@ class SilentServer:
             except OSError:
                 return
             self.held.append(connection)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.socket.getsockname()[1]}"
 
     def close(self):
         for connection in self.held:
