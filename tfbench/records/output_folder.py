@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 from tfbench.errors import TfbenchError
-from tfbench.records.schema import MANIFEST_FILE, SCHEMA_VERSION
+from tfbench.records.schema import MANIFEST_FILE
+from tfbench.records.store import read_manifest
 
 try:
     import fcntl
@@ -89,12 +90,7 @@ def _check_ours(path: Path, option: str) -> None:
             "expected a new or empty folder, or one written by tfbench"
         )
     if (path / MANIFEST_FILE).exists():
-        version = _manifest_of(path)["schema_version"]
-        if version > SCHEMA_VERSION:
-            raise TfbenchError(
-                f"{option} {str(path)!r} holds records of schema_version {version}, which this tfbench cannot read: "
-                f"expected schema_version <= {SCHEMA_VERSION} (upgrade tfbench, or choose another folder)"
-            )
+        read_manifest(path)  # records of a newer schema are refused, never rewritten
 
 
 def _holder(lock: Path) -> str:
