@@ -260,3 +260,18 @@ def test_resume_reads_every_kept_record_before_it_rewrites_the_manifest(finished
     suite = suite_file(tmp_path, "kept")
     one_error_line(cli("run", suite, "--profile", "quick", "--out", out, "--resume"), "kept")
     assert snapshot(out) == before
+
+
+def test_a_folder_holding_only_tfbench_folders_is_accepted_and_one_other_entry_is_not(tmp_path):
+    from tfbench.errors import TfbenchError
+    from tfbench.records.output_folder import check_output_folder
+
+    reports = tmp_path / "reports"  # `diagnose` wrote reports/diagnose-model/ before any `run --out reports`
+    page = reports / "diagnose-model"
+    page.mkdir(parents=True)
+    (page / "manifest.json").write_text('{"schema_version": 1, "kind": "diagnose", "suites": {}}')
+    (page / "index.html").write_text("<html>")
+    assert check_output_folder(reports) == reports
+    (reports / "notes").mkdir()
+    with pytest.raises(TfbenchError, match="did not write \\(diagnose-model, notes\\)"):
+        check_output_folder(reports)

@@ -54,11 +54,13 @@ def _manifest_of(folder: Path):
 
 
 def is_tfbench_folder(folder: Path) -> bool:
-    """Holds a tfbench manifest, or nothing but tfbench folders (and what a killed run leaves)."""
+    """Holds a tfbench manifest, or nothing but folders that hold one (and what a killed run leaves)."""
     if (folder / MANIFEST_FILE).exists():
         return is_tfbench_manifest(_manifest_of(folder))
     entries = [entry for entry in folder.iterdir() if not _leftover(entry.name)]
-    return bool(entries) and all(e.is_dir() and not e.is_symlink() and is_tfbench_folder(e) for e in entries)
+    return bool(entries) and all(
+        e.is_dir() and not e.is_symlink() and is_tfbench_manifest(_manifest_of(e)) for e in entries
+    )
 
 
 def check_output_folder(out, option: str = "--out", existing: bool = False) -> Path:
