@@ -94,7 +94,7 @@ def render_suite(env, folder: Path, info: dict, suite_records: records.SuiteReco
     page = env.get_template("suite.html").render(
         **info, **common, root="../", rows=rows, figures=figures, theory=theory, time=tables.has_time_ratio(table),
         claims=suite_claims.to_dict("records"),
-    )
+    )  # fmt: skip
     records.atomic_write(folder / "index.html", lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return rows
 
@@ -171,7 +171,7 @@ def write_report(out, cards: dict | None = None) -> Path:
     account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
     page = environment().get_template("index.html").render(
         **common, root="", cards=cards, manifest=manifest, account=account, claims=claims.to_dict("records")
-    )
+    )  # fmt: skip
     index = out / "index.html"
     records.atomic_write(index, lambda temp: Path(temp).write_text(page, encoding="utf-8"))
     return index
