@@ -162,7 +162,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from tfbench.records.baseline import save_baseline
+    from tfbench.compare.baseline import save_baseline
 
     names = save_baseline(args.source, args.dest)
     print(f"baseline: {args.dest} now holds manifest.json and runs.csv of {len(names)} suites: {', '.join(names)}")

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tfbench.compare.comparison import load_side
 from tfbench.errors import TfbenchError
 from tfbench.records import output_folder
 from tfbench.records import store as records
@@ -50,12 +51,10 @@ def save_baseline(source: str | Path, destination: str | Path) -> list[str]:
     The copy is assembled in a new temporary folder beside `destination` and swapped into place; a
     failure leaves the old baseline as it was, and only that temporary folder is ever deleted.
     """
-    from tfbench.compare.comparison import load_side  # compare's own reader: what it refuses is refused here
-
     source, destination = Path(source), Path(destination)
     if not source.is_dir():
         raise TfbenchError(f"{str(source)!r} is not a directory: expected a folder written by 'tfbench run'")
-    load_side(source, "baseline source")  # refuses a source compare could not read, DEST untouched
+    load_side(source, "baseline source")  # compare's own reader: a source it would refuse leaves DEST untouched
     names = records.suite_names(source)
     check_destination(source, destination)
     with output_folder.writing(destination, option="baseline destination"):
