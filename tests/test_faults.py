@@ -35,13 +35,25 @@ def suite_file(folder: Path, name: str, steps: int = 6, levels: str = '["relu"]'
     return path
 
 
-def start(*args, output: Path) -> subprocess.Popen:
+def start(*args, output: Path, marker: str = "") -> subprocess.Popen:
     """`python -m tfbench ARGS` in the background, its output in a file: a pipe would stay open as long
     as any process the run started lives, and a test reading it would wait for the last of them."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TFBENCH_TEST_RUN": marker}
     with open(output, "w") as sink:
         return subprocess.Popen([sys.executable, "-m", "tfbench", *map(str, args)], cwd=ROOT, env=env,
                                 stdout=sink, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (a run's workers inherit its environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"TFBENCH_TEST_RUN={marker}".encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return found
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -94,11 +106,14 @@ def test_a_second_run_into_a_folder_being_written_is_refused_and_the_first_keeps
 
 
 @pytest.mark.slow  # two runs, a kill and a resume: over 30 s on a busy 2-core machine
+@pytest.mark.skipif(not Path("/proc/self/environ").is_file(), reason="needs Linux's /proc")
 def test_a_lock_left_by_a_killed_run_blocks_nothing_and_resume_completes_it(tmp_path):
     out = tmp_path / "out"
     # Two runs on two workers: the workers come from a fork server, and must not keep the lock.
     suite = suite_file(tmp_path, "killed", steps=60, levels='["relu", "tanh"]')
-    driver = start("run", suite, "--seeds", "1", "--workers", "2", "--out", out, output=tmp_path / "killed.log")
+    marker = f"faults-{tmp_path.name}"
+    driver = start("run", suite, "--seeds", "1", "--workers", "2", "--out", out, output=tmp_path / "killed.log",
+                   marker=marker)  # fmt: skip
     try:
         runs = out / "killed" / "runs.csv"
         wait_for(lambda: runs.is_file() and len(pd.read_csv(runs)) >= 1, driver, seconds=240)
@@ -110,6 +125,7 @@ def test_a_lock_left_by_a_killed_run_blocks_nothing_and_resume_completes_it(tmp_
 
     with open(out / LOCK) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if any process (a worker) still held it
+    assert processes_with(marker), "no worker outlived the driver: the lock was not tested against one"
     resumed = cli("run", suite, "--seeds", "1", "--workers", "2", "--out", out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "kept from an earlier run" in resumed.stdout
