@@ -11,6 +11,7 @@ import contextlib
 import errno
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -160,26 +161,51 @@ def fill(folder: Path) -> None:
     assert refused.value.errno == errno.ENOSPC
 
 
-def test_a_full_disk_is_one_line_naming_the_file_and_every_record_stays_readable(finished_run, tmp_path):
-    with full_disk(tmp_path / "disk") as disk:
-        out = Path(disk / "out")
-        for name, data in snapshot(finished_run).items():  # an earlier run's records on the disk
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            (out / name).write_bytes(data)
-        before = snapshot(out)
-        fill(disk)
-        result = cli("run", suite_file(tmp_path, "more"), "--profile", "quick", "--out", out)
-        line = one_error_line(result, "cannot write", "manifest.json", "No space left on device")
+def capped_files(limit: int):
+    """For a child process: no file may grow past `limit` bytes (EFBIG, the signal ignored), as on a full
+    disk for every file larger than that."""
+
+    def limit_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_files
+
+
+def copy_into(records: Path, out: Path) -> None:
+    for name, data in snapshot(records).items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+
+
+@pytest.mark.parametrize("disk", ["filled tmpfs", "file size limit"])
+def test_a_full_disk_is_one_line_naming_the_file_and_every_record_stays_readable(disk, finished_run, tmp_path):
+    args = ["run", suite_file(tmp_path, "more"), "--profile", "quick", "--out"]
+    with contextlib.ExitStack() as stack:
+        if disk == "filled tmpfs":
+            out = stack.enter_context(full_disk(tmp_path / "disk")) / "out"
+            copy_into(finished_run, out)  # an earlier run's records on the disk
+            fill(out.parent)
+            result, reason = cli(*args, out), "No space left on device"
+        else:
+            out = tmp_path / "out"
+            copy_into(finished_run, out)
+            command = [sys.executable, "-m", "tfbench", *map(str, args), str(out)]
+            result = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                                    text=True, timeout=120, preexec_fn=capped_files(64))  # fmt: skip
+            reason = "File too large"
+        before = snapshot(finished_run)
+        line = one_error_line(result, "cannot write", "manifest.json", reason)
         assert "Traceback" not in result.stderr and str(out) in line
         assert snapshot(out) == before  # byte for byte: no half-written file, no temporary left behind
         assert len(pd.read_csv(out / "kept" / "runs.csv")) == 1
 
 
-def test_a_tensorflow_free_write_error_in_main_is_one_line():
+def test_an_os_error_reaching_main_names_the_file_and_says_the_records_are_intact():
     from tfbench.cli import os_error_text
 
     text = os_error_text(OSError(errno.ENOSPC, "No space left on device", "/r/x.csv"))
-    assert text.startswith("'/r/x.csv': No space left on device: expected")
+    assert text.startswith("'/r/x.csv': No space left on device: expected") and "intact" in text
 
 
 def foreign_folder(folder: Path) -> Path:
