@@ -57,7 +57,7 @@ def test_baseline_refuses_a_destination_holding_other_files(tmp_path, stray, nee
 
 
 def test_baseline_refuses_nested_source_and_destination(tmp_path):
-    from tfbench.records.baseline import save_baseline
+    from tfbench.compare.baseline import save_baseline
 
     source = Path(shutil.copytree(BASELINE, tmp_path / "run"))
     for dest in (source / "baseline", tmp_path):  # inside the source; containing the source

@@ -336,7 +336,7 @@ SUITE = Suite(name="tiny", factor="activation", question="Is the execution recor
 
 def test_a_parallel_run_records_its_executor_and_a_one_thread_calibration(tmp_path):
     (tmp_path / "tiny.py").write_text(TINY_SUITE)
-    result = cli("run", tmp_path / "tiny.py", "--seeds", "1", "--workers", "2", "--out", tmp_path / "out")
+    result = cli("run", tmp_path / "tiny.py", "--seeds", "2", "--workers", "2", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "out" / records.MANIFEST_FILE).read_text())
     assert (manifest["executor"], manifest["workers"]) == ("local", 2)

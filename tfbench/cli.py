@@ -16,6 +16,8 @@ from tfbench.engine.executors import EXECUTORS
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
 from tfbench.quiet import quiet_environment, tensorflow_notices_filtered
+from tfbench.records import output_folder
+from tfbench.spec import limits
 from tfbench.spec.profiles import PROFILES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -39,6 +41,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def count_up_to(maximum: int):
+    """An argparse type: an integer from 1 to `maximum`, refused with both bounds named."""
+
+    def count(text: str) -> int:
+        value = positive_int(text)  # says "a positive integer" for 0, -1 or "x"
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected an integer from 1 to {maximum}")
+        return value
+
+    return count
+
+
 def make_parser() -> Parser:
     parser = Parser(prog="tfbench", description="Matched Keras experiments on vanishing and exploding gradients.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -47,7 +61,7 @@ def make_parser() -> Parser:
     run = commands.add_parser("run", help="train suites and write records")
     run.add_argument("targets", nargs="*", default=["all"], help="'all', suite names, or paths to .py files")
     run.add_argument("--profile", choices=list(PROFILES), default="standard")
-    run.add_argument("--seeds", type=positive_int, help="number of seeds (overrides the profile's)")
+    run.add_argument("--seeds", type=count_up_to(limits.MAX_SEEDS), help="number of seeds (overrides the profile's)")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
     run.add_argument("--monitor", choices=MONITOR_MODES, default="standard", help="per-layer recording")
     run.add_argument("--resume", action="store_true", help="skip runs already recorded with the same setup")
@@ -56,7 +70,9 @@ def make_parser() -> Parser:
         "--tensorboard", metavar="DIR", help="also write TensorBoard events under DIR/<suite>/<variant>/seed_<n>"
     )
     run.add_argument(
-        "--workers", type=positive_int, help="runs in parallel processes (default: every core when there are more runs)"
+        "--workers",
+        type=count_up_to(limits.MAX_WORKERS),
+        help="runs in parallel processes (default: every core when there are more runs)",
     )
     run.add_argument("--executor", choices=EXECUTORS, default="local", help="local processes or Ray tasks")
     run.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS, else a local Ray)")
@@ -78,8 +94,10 @@ def make_parser() -> Parser:
     diagnose = commands.add_parser("diagnose", help="gradient flow of a saved Keras model on your data, no training")
     diagnose.add_argument("model", help="a model file saved with model.save('model.keras')")
     diagnose.add_argument("--data", required=True, help="a .npz file holding x_train and y_train")
-    diagnose.add_argument("--batches", type=positive_int, default=8, help="batches to average over (default 8)")
-    diagnose.add_argument("--batch-size", type=positive_int, default=64, help="examples per batch (default 64)")
+    diagnose.add_argument("--batches", type=count_up_to(limits.MAX_BATCHES), default=8,
+                          help="batches to average over (default 8)")  # fmt: skip
+    diagnose.add_argument("--batch-size", type=count_up_to(limits.MAX_BATCH_SIZE), default=64,
+                          help="examples per batch (default 64)")  # fmt: skip
     diagnose.add_argument("--out", help="folder for the HTML page (default: reports/diagnose-<model file name>)")
 
     add_speed_parser(commands)
@@ -102,22 +120,23 @@ def cmd_run(args) -> int:
     with tensorflow_notices_filtered():  # a suite file may import Keras, and with it TensorFlow
         suites = discover(args.targets)
     seeds = args.seeds or get_profile(args.profile).seeds
-    if args.executor == "local" and planned_workers(args.workers, seeds, suites) > 1:
-        # The workers' TensorFlow import overlaps the imports below; render_suite_page's module preloaded.
-        start_worker_server(preload=("tfbench.report.html",))
-    from tfbench.engine.runner import run
-    from tfbench.report.html import render_suite_page
+    with output_folder.writing(args.out):  # held until the report is written too
+        if args.executor == "local" and planned_workers(args.workers, seeds, suites) > 1:
+            # The workers' TensorFlow import overlaps the imports below; render_suite_page's module preloaded.
+            start_worker_server(preload=("tfbench.report.html",))
+        from tfbench.engine.runner import run
+        from tfbench.report.html import render_suite_page
 
-    summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
-                  resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
-                  tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,
-                  ray_address=args.ray_address, suite_task=render_suite_page)  # fmt: skip
-    counts = summary.counts
-    print(f"runs: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
-          f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
-    if summary.claims:
-        print(summary.claims)
-    print(f"report: {render_report(summary.out, summary.suite_results)}")
+        summary = run(suites, profile=args.profile, seeds=args.seeds, out=args.out, monitor=args.monitor,
+                      resume=args.resume, verbose=args.verbose, log=lambda line: print(line, flush=True),
+                      tensorboard=args.tensorboard, workers=args.workers, executor=args.executor,
+                      ray_address=args.ray_address, suite_task=render_suite_page)  # fmt: skip
+        counts = summary.counts
+        print(f"runs: {counts['ok']} ok, {counts['diverged']} diverged, {counts['failed']} failed, "
+              f"{counts['resumed']} kept from an earlier run; records in {summary.out}/")  # fmt: skip
+        if summary.claims:
+            print(summary.claims)
+        print(f"report: {render_report(summary.out, summary.suite_results)}")
     for failure in summary.failures:
         print(f"failed: {failure}", file=sys.stderr)
     print(f"done in {duration_text(time.monotonic() - started)}", flush=True)
@@ -142,7 +161,8 @@ def render_report(out, cards: dict | None = None) -> str:
 
 
 def cmd_report(args) -> int:
-    print(f"report: {render_report(args.dir)}")
+    with output_folder.writing(args.dir, option="report", existing=True):
+        print(f"report: {render_report(args.dir)}")
     return EXIT_OK
 
 
@@ -160,7 +180,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from tfbench.records.baseline import save_baseline
+    from tfbench.compare.baseline import save_baseline
 
     names = save_baseline(args.source, args.dest)
     print(f"baseline: {args.dest} now holds manifest.json and runs.csv of {len(names)} suites: {', '.join(names)}")
@@ -219,15 +239,15 @@ def cmd_diagnose(args) -> int:
 
     from tfbench.quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
-    from tfbench.report.diagnose_page import check_out, write_page
-    from tfbench.user.diagnosis import diagnose, format_table, summary_lines
+    with output_folder.writing(args.out or Path("reports") / f"diagnose-{Path(args.model).stem}") as out:
+        import_tensorflow_quietly()
+        from tfbench.report.diagnose_page import write_page
+        from tfbench.user.diagnosis import diagnose, format_table, summary_lines
 
-    out = check_out(args.out or Path("reports") / f"diagnose-{Path(args.model).stem}")
-    result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)
-    print(format_table(result))
-    print("\n".join(summary_lines(result)))
-    print(f"page: {write_page(result, out, args.model, args.data)}")
+        result = diagnose(args.model, args.data, batches=args.batches, batch_size=args.batch_size)
+        print(format_table(result))
+        print("\n".join(summary_lines(result)))
+        print(f"page: {write_page(result, out, args.model, args.data)}")
     return EXIT_OK
 
 
@@ -245,6 +265,12 @@ def plain_text(error: Exception) -> str:
     return " ".join(ANSI_ESCAPE.sub("", str(error)).split())
 
 
+def os_error_text(error: OSError) -> str:
+    where = f"{error.filename!r}: " if error.filename else ""
+    return (f"{where}{error.strerror or error}: expected room and write permission for tfbench's files "
+            "(every record already written is intact)")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     quiet_environment()  # before anything imports TensorFlow: a suite file, a worker, a report
@@ -253,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except TfbenchError as error:
         print(f"tfbench: error: {plain_text(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:  # a full disk, a folder made read-only meanwhile: the file and the reason
+        print(f"tfbench: error: {plain_text(TfbenchError(os_error_text(error)))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         again = shlex.join(["python", "-m", "tfbench", *argv, *([] if "--resume" in argv else ["--resume"])])

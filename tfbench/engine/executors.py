@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from tfbench.engine.finished import finished_future
 from tfbench.engine.worker import call_job, configure_threads, threads_per_worker
 from tfbench.errors import TfbenchError
+from tfbench.spec.limits import MAX_WORKERS, check_count
 
 EXECUTORS = ("local", "ray")
 DRIVER_CHECK_S = 1.0  # how often a worker looks whether its driver still runs
@@ -217,8 +218,7 @@ def _top_up(pool, call, files, fn, payloads, queue: deque, futures: dict, size: 
 def check_executor(kind: str, workers: int) -> None:
     if kind not in EXECUTORS:
         raise TfbenchError(f"--executor {kind!r} is unknown: expected one of {', '.join(EXECUTORS)}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise TfbenchError(f"--workers {workers!r} is invalid: expected a positive integer")
+    check_count("--workers", workers, MAX_WORKERS)
 
 
 def make_executor(kind: str = "local", workers: int = 1, address: str | None = None, log=print,

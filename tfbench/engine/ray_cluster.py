@@ -32,21 +32,53 @@ def host_and_port(address: str) -> tuple[str, int] | None:
 
 
 def check_listening(address: str, option: str = "--ray-address") -> None:
-    """A TfbenchError naming the address when no process accepts a connection there.
+    """A TfbenchError naming the address when no process accepts a connection there, or the one that
+    does is no Ray (it does not answer gRPC's greeting).
 
-    Ray's own client retries an address where nothing listens for minutes; one TCP connection says so
-    at once."""
+    Ray's own client retries an address where nothing listens for minutes, and waits longer still on
+    a port held by something else; one TCP connection and one greeting say so within seconds."""
     where = host_and_port(address)
     if where is None:
         return
     try:
-        socket.create_connection(where, timeout=PROBE_TIMEOUT_S).close()
+        with socket.create_connection(where, timeout=PROBE_TIMEOUT_S) as connection:
+            answered = _answers_grpc(connection)
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__  # a timeout has no strerror
         raise TfbenchError(
             f"{option} {address!r}: nothing is listening there ({reason}): expected the address of a running "
             "Ray cluster's head node, HOST:PORT as `ray start --head --port PORT` prints it"
         ) from None
+    if not answered:
+        raise TfbenchError(
+            f"{option} {address!r}: something listens there but does not answer as a Ray cluster (no gRPC reply "
+            f"within {PROBE_TIMEOUT_S:g} s): expected the address of a running Ray cluster's head node, HOST:PORT "
+            "as `ray start --head --port PORT` prints it"
+        )
+
+
+# The client's HTTP/2 connection preface and an empty SETTINGS frame: every gRPC server (Ray's GCS and
+# its client server are gRPC) answers with a SETTINGS frame, frame type 4 in the 4th byte of its header.
+HTTP2_GREETING = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+SETTINGS_FRAME = 4
+
+
+def _answers_grpc(connection: socket.socket) -> bool:
+    """Whether the peer answers HTTP/2 as a gRPC server does; True where Ray encrypts (RAY_USE_TLS),
+    as a plain greeting cannot tell then."""
+    if os.environ.get("RAY_USE_TLS", "").lower() in ("1", "true"):
+        return True
+    try:
+        connection.sendall(HTTP2_GREETING)
+        header = b""
+        while len(header) < 9:
+            chunk = connection.recv(9 - len(header))
+            if not chunk:
+                break
+            header += chunk
+    except OSError:  # a timeout or a reset: no answer
+        return False
+    return len(header) == 9 and header[3] == SETTINGS_FRAME
 
 
 def default_token_file(environ=os.environ) -> Path:

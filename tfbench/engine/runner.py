@@ -24,9 +24,11 @@ from tfbench.engine.suite_tasks import SuiteTasks
 from tfbench.engine.validation import check_suites, ensure_output_folder
 from tfbench.errors import TfbenchError
 from tfbench.harness.plan import MONITOR_MODES
+from tfbench.records import output_folder
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
 from tfbench.spec.canonical import level_json, setup_hash
+from tfbench.spec.limits import MAX_SEEDS, check_count
 from tfbench.spec.manifest_entry import suite_entry
 from tfbench.spec.profiles import get_profile
 from tfbench.spec.suite import Suite, Variant
@@ -86,35 +88,34 @@ def run(
     budget = get_profile(profile)
     if monitor not in MONITOR_MODES:
         raise TfbenchError(f"--monitor {monitor!r} is unknown: expected one of {', '.join(MONITOR_MODES)}")
-    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
-        raise TfbenchError(f"--seeds {seeds!r} is invalid: expected a positive integer")
-    seed_list = list(range(seeds or budget.seeds))
+    seed_list = list(range(check_count("--seeds", seeds, MAX_SEEDS) or budget.seeds))
     workers = planned_workers(workers, len(seed_list), suites)
     preload = (suite_task.__module__,) if suite_task is not None else ()
-    backend = make_executor(executor, workers, ray_address, log, preload)  # first: workers start, or threads pinned
-    with contextlib.closing(backend):
-        calibration = _checked_and_timed(backend, suites, budget)
-        backend.start()
-        if tensorboard is not None:
-            tensorboard = ensure_output_folder(tensorboard, option="--tensorboard")
-        out = ensure_output_folder(out)
-        entries = {suite.name: suite_entry(suite, budget.name) for suite in suites}
-        manifest = build_manifest(budget.name, seed_list, monitor, entries)
-        manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
-        manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
+    with output_folder.writing(out) as out:  # refused at once: someone else's folder, or another writer's
+        backend = make_executor(executor, workers, ray_address, log, preload)  # workers start, or threads pinned
+        with contextlib.closing(backend):
+            calibration = _checked_and_timed(backend, suites, budget)
+            backend.start()
+            if tensorboard is not None:
+                tensorboard = ensure_output_folder(tensorboard, option="--tensorboard")
+            entries = {suite.name: suite_entry(suite, budget.name) for suite in suites}
+            manifest = build_manifest(budget.name, seed_list, monitor, entries)
+            manifest.update(executor=executor, workers=workers)  # compare notes when BASE and CURRENT differ
+            manifest["suites"] = {**_earlier_suites(out), **manifest["suites"]}
+            summary = RunSummary(out=out)
+            # Every record a resume keeps is read (and accepted) before the manifest is rewritten.
+            states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
+            records.write_json(out / records.MANIFEST_FILE, manifest)
+            tasks = SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
+            _train(backend, jobs, workers, states, out, summary, InOrder(log, len(jobs)), tasks)
+            summary.suite_results = tasks.results()
+            # The reference speed on this machine, for compare's steps/s: timed by a worker while the first
+            # runs trained, and only awaited now, so the driver does not hold back their start.
+            if calibration.exception() is None:  # else a run that killed its worker took the timing with it
+                manifest["calibration"] = calibration.result()
+        manifest["finished"] = utc_now()
         records.write_json(out / records.MANIFEST_FILE, manifest)
-        summary = RunSummary(out=out)
-        states, jobs = _plan(suites, budget, seed_list, out, monitor, resume, verbose, summary, tensorboard)
-        tasks = SuiteTasks(backend, suite_task, out, [s.name for s in suites], jobs)
-        _train(backend, jobs, workers, states, out, summary, InOrder(log, len(jobs)), tasks)
-        summary.suite_results = tasks.results()
-        # The reference speed on this machine, for compare's steps/s: timed by a worker while the first
-        # runs trained, and only awaited now, so the driver does not hold back their start.
-        if calibration.exception() is None:  # else a run that killed its worker took the timing with it
-            manifest["calibration"] = calibration.result()
-    manifest["finished"] = utc_now()
-    records.write_json(out / records.MANIFEST_FILE, manifest)
-    summary.claims = claims.summary_line(claims.write_claims(out))
+        summary.claims = claims.summary_line(claims.write_claims(out))
     return summary
 
 

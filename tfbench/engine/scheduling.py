@@ -12,11 +12,14 @@ import os
 import pickle
 
 from tfbench.spec.canonical import graph_key
+from tfbench.spec.limits import MAX_WORKERS, check_count
 
 
 def planned_workers(workers: int | None, seeds: int, suites: list) -> int:
-    """The worker count a run uses: `workers` when given, else default_workers of its number of runs."""
-    return workers or default_workers(seeds * sum(len(suite.variants()) for suite in suites))
+    """The worker count a run uses: `workers` when given, else default_workers of its number of runs;
+    never more than there are runs (a worker without a run would only import TensorFlow)."""
+    runs = seeds * sum(len(suite.variants()) for suite in suites)
+    return min(check_count("--workers", workers, MAX_WORKERS) or default_workers(runs), max(runs, 1))
 
 
 def default_workers(runs: int) -> int:

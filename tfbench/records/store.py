@@ -37,15 +37,26 @@ from tfbench.records.table_check import check_parquet, check_runs
 def atomic_write(path: Path, write) -> None:
     """Call write(temp_path), then move the finished file into place in one rename."""
     path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise _write_error(path, error) from None
     os.close(fd)
     try:
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; records are as readable as any new file
         write(temp)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError):  # a full disk: the file is named, the one in place is untouched
+            raise _write_error(path, error) from None
         raise
+
+
+def _write_error(path: Path, error: OSError) -> TfbenchError:
+    reason = error.strerror or " ".join(str(error).split()) or type(error).__name__
+    return TfbenchError(f"cannot write {str(path)!r} ({reason}): expected room and write permission there "
+                        f"(the file already there, if any, is unchanged)")  # fmt: skip
 
 
 def _umask() -> int:

@@ -4,15 +4,15 @@ report's style (base.html)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import seaborn as sns
 
 from tfbench.analysis.layer_verdicts import format_decades
-from tfbench.errors import TfbenchError
 from tfbench.records import store as records
 from tfbench.records.kernel_rows import kernel_rows
+from tfbench.records.manifest import command_line, utc_now
+from tfbench.records.schema import SCHEMA_VERSION
 from tfbench.report.figure_style import log_y, new_figure, save
 from tfbench.report.html import environment
 
@@ -38,22 +38,15 @@ def norms_figure(layers):
     return figure
 
 
-def check_out(out) -> Path:
-    """Prove before the diagnosis runs that `out` is, or can be made, a writable folder; creates nothing."""
-    path = Path(out)
-    existing = next(folder for folder in (path, *path.parents) if folder.exists())
-    if not existing.is_dir():
-        raise TfbenchError(f"--out {str(path)!r} is a file or lies under one ({str(existing)!r}): expected a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise TfbenchError(f"--out {str(path)!r} is not writable ({str(existing)!r} is read-only): expected a folder")
-    return path
-
-
 def write_page(diagnosis, out, model_path: str, data_path: str) -> Path:
-    """OUT/index.html and OUT/figures/norms.png; returns the page's path."""
+    """OUT/index.html, OUT/figures/norms.png and OUT/manifest.json (which marks OUT as a tfbench folder, so
+    a second diagnosis may replace the page); returns the page's path."""
     from tfbench import __version__
 
     out = Path(out)
+    marker = {"schema_version": SCHEMA_VERSION, "kind": "diagnose", "suites": {}, "model": model_path,
+              "data": data_path, "command_line": command_line(), "finished": utc_now()}  # fmt: skip
+    records.write_json(out / records.MANIFEST_FILE, marker)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     save(norms_figure(diagnosis.layers), out / "figures" / "norms.png")
     env = environment()

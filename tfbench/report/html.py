@@ -218,6 +218,10 @@ def write_report(out, cards: dict | None = None) -> Path:
     name -> what `render_suite_page` returned for the suites already rendered (not rendered again)."""
     out = Path(out)
     names = records.suite_names(out)  # validates the folder before anything is written
+    if not names:  # e.g. a diagnose page's folder: nothing to report
+        raise TfbenchError(
+            f"{str(out)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'"
+        )
     manifest = records.read_manifest(out)
     # every runs.csv read and validated before the first page is written: a bad one leaves the folder as it was
     runs_by_suite = {name: records.read_runs(out / name) for name in names}

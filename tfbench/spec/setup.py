@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tfbench.errors import TfbenchError
+from tfbench.spec import limits
 from tfbench.spec.families import MODEL_FAMILIES
 
 CELLS = ("simple_rnn", "lstm", "gru")
@@ -57,16 +58,22 @@ class Setup:
 
 def nearest_divisor(n: int, wanted: int) -> int:
     """The divisor of n closest to `wanted` (ties go to the smaller), so chunks tile the run exactly."""
-    divisors = [d for d in range(1, n + 1) if n % d == 0]
-    return min(divisors, key=lambda d: (abs(d - wanted), d))
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]  # each pairs with n // d
+    return min({*small, *(n // d for d in small)}, key=lambda d: (abs(d - wanted), d))
 
 
 SETUP_FIELDS = tuple(f.name for f in dataclasses.fields(Setup))
 
 
+# The largest value of each count a user sets (tfbench/spec/limits.py says why).
+MAXIMA = {"depth": limits.MAX_DEPTH, "width": limits.MAX_WIDTH, "batch_size": limits.MAX_BATCH_SIZE,
+          "steps": limits.MAX_STEPS, "eval_every": limits.MAX_STEPS}  # fmt: skip
+
+
 def _positive_int(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise TfbenchError(f"Setup.{name}={value!r} is invalid: expected a positive integer")
+    limits.check_count(f"Setup.{name}=", value, MAXIMA[name])
 
 
 def _optional_positive(name: str, value: Any) -> None:
@@ -126,6 +133,7 @@ def _check_pretraining(setup: Setup) -> None:
     steps = setup.pretrain_steps
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise TfbenchError(f"Setup.pretrain_steps={steps!r} is invalid: expected a non-negative integer (0 = none)")
+    limits.check_count("Setup.pretrain_steps=", steps, limits.MAX_STEPS, minimum=0)
     pretrainable = not callable(setup.model) and MODEL_FAMILIES[setup.model].pretrainable
     if steps and (not pretrainable or setup.batch_norm or setup.activation == "prelu"):
         raise TfbenchError(

@@ -12,6 +12,7 @@ from tfbench.records.names import MAX_NAME, is_plain, shown
 from tfbench.records.tolerances import parse_mapping
 from tfbench.spec.canonical import level_label
 from tfbench.spec.claim import Claim
+from tfbench.spec.limits import MAX_LEVELS
 from tfbench.spec.setup import SETUP_FIELDS, Setup
 
 
@@ -62,6 +63,9 @@ class Suite:
             raise SuiteError(
                 f"Suite {self.name!r}: levels={self.levels!r} is invalid: expected a non-empty list or dict"
             )
+        if len(self.levels) > MAX_LEVELS:
+            raise SuiteError(f"Suite {self.name!r}: {len(self.levels)} levels are too many: expected from 1 to "
+                             f"{MAX_LEVELS} levels (each is trained for every seed)")  # fmt: skip
         try:
             parse_mapping(self.tolerances, f"Suite {self.name!r} tolerances")  # compare's gates, e.g. {"metric": 0.05}
         except TfbenchError as error:

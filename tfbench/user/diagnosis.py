@@ -32,6 +32,7 @@ from tfbench.harness.model import locate_layers, present
 from tfbench.models.probed import ProbedForward, probe_layers
 from tfbench.records.schema import LAYER_MEASURES
 from tfbench.spec.discovery import suite_folders
+from tfbench.spec.limits import MAX_BATCH_SIZE, MAX_BATCHES, check_count
 
 PRINTED_COLUMNS = (
     "depth", "layer", "activation", "kernel_grad_norm", "act_grad_norm", "kernel_decades", "delta_decades",
@@ -117,9 +118,8 @@ def diagnose(model, data, batches: int = 8, batch_size: int = 64) -> Diagnosis:
     """Step-0 statistics of `model` (a keras.Model or a path) on `data` (a path to .npz, or any data spec):
     the first `batches` batches of the training split, in order (the split every tfbench command uses:
     the file's x_train, less a fixed 20 % held out when the file has no x_test)."""
-    for name, value in (("batches", batches), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise TfbenchError(f"{name}={value!r} is invalid: expected a positive integer")
+    check_count("batches=", batches, MAX_BATCHES)
+    check_count("batch_size=", batch_size, MAX_BATCH_SIZE)
     name = model.name if isinstance(model, keras.Model) else os.path.basename(os.fspath(model))
     model = model if isinstance(model, keras.Model) else load_user_model(model)
     dataset = data if isinstance(data, Dataset) else load_data(data)

@@ -26,7 +26,8 @@ from tfbench.harness.model import Buffers, MonitoredModel
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.models.probed import ProbedForward, probe_layers
-from tfbench.user.run_records import run_tables, save_run
+from tfbench.spec.limits import MAX_STEPS, check_count
+from tfbench.user.run_records import check_record_names, run_tables, save_run
 
 
 def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str | None = None):
@@ -105,6 +106,7 @@ class MonitoredUserModel(MonitoredModel):
         keras.Model.__init__(self, name=f"monitored_{model.name}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise TfbenchError(f"every={every!r} is invalid: expected a positive integer (record every N steps)")
+        check_count("every=", every, MAX_STEPS)
         if task not in (None, "classification", "regression"):
             raise TfbenchError(f"task={task!r} is unknown: expected None, 'classification' or 'regression'")
         if not isinstance(model, keras.Model):
@@ -181,6 +183,7 @@ class MonitoredUserModel(MonitoredModel):
         """Write OUT/<suite>/{runs.csv, steps.parquet, layers.parquet} and OUT/manifest.json, replacing an
         earlier run of the same (variant, seed) and keeping the others, so `python -m tfbench report OUT`
         shows several models side by side. Returns the suite folder."""
+        check_record_names(suite, variant, seed)
         row, steps, layers = self.records(suite, variant, seed)
         return save_run(out, suite, row, steps, layers, monitor=f"every {self.every} steps")
 

@@ -15,10 +15,12 @@ import pandas as pd
 
 from tfbench.analysis import verdict
 from tfbench.harness.record_tables import layers_table, steps_table
+from tfbench.records import output_folder
 from tfbench.records import store as records
 from tfbench.records.manifest import build_manifest, utc_now
 from tfbench.records.names import label, plain_name, refuse_links
 from tfbench.records.schema import HIGHER_IS_BETTER
+from tfbench.spec.limits import MAX_SEED_VALUE, check_count
 
 
 def run_tables(model, suite: str, variant: str, seed: int):
@@ -75,20 +77,32 @@ def summary_row(model, suite, variant, seed, steps, layers, diverged_at) -> dict
     }  # fmt: skip
 
 
+def check_record_names(suite, variant, seed) -> None:
+    """save_records' arguments: the suite a plain folder name, the variant a label, the seed in range."""
+    plain_name(suite, "save_records suite")
+    if variant is not None:
+        label(variant, "save_records variant")
+    check_count("seed=", seed, MAX_SEED_VALUE, minimum=0)
+
+
 def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     """Add one run to OUT/<suite>, replacing an earlier one with the same (variant, seed), and describe
-    the suite in OUT/manifest.json. The suite becomes a folder: a plain name, or nothing is written."""
-    out = Path(out)
-    plain_name(suite, "save_records suite")
+    the suite in OUT/manifest.json; OUT must be new, empty or a tfbench folder, and is locked meanwhile."""
     label(row["variant"], "save_records variant")
+    plain_name(suite, "save_records suite")  # before the folder is touched
+    with output_folder.writing(out, option="out") as out:
+        return _save_run(out, suite, row, steps, layers, monitor)
+
+
+def _save_run(out: Path, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     folder = refuse_links(out, suite)
     folder.mkdir(parents=True, exist_ok=True)
     state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
-    state = state.with_run(row, steps, layers)
-    records.write_suite(folder, state)
     manifest = records.read_manifest(out) if (out / records.MANIFEST_FILE).is_file() else None
     if manifest is None:
         manifest = build_manifest("user", [], monitor, {})
+    state = state.with_run(row, steps, layers)
+    records.write_suite(folder, state)  # only once both files it rewrites were read
     variants = list(dict.fromkeys(state.runs["variant"].astype(str)))
     manifest.setdefault("suites", {})[suite] = {
         "factor": "model",

@@ -10,17 +10,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tfbench.compare.comparison import load_side
 from tfbench.errors import TfbenchError
+from tfbench.records import output_folder
 from tfbench.records import store as records
 
 
 def holds_only_a_baseline(folder: Path) -> bool:
-    """True when every entry is manifest.json or a <suite>/runs.csv, so replacing the folder loses no other file."""
+    """True when every entry is manifest.json or a <suite>/runs.csv (or a stale lock), so replacing the
+    folder loses no other file."""
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.is_symlink():
             if any(inner.name != records.RUNS_FILE or not inner.is_file() for inner in entry.iterdir()):
                 return False
-        elif entry.name != records.MANIFEST_FILE or not entry.is_file():
+        elif entry.name not in (records.MANIFEST_FILE, output_folder.LOCK_FILE) or not entry.is_file():
             return False
     return True
 
@@ -41,36 +44,40 @@ def check_destination(source: Path, destination: Path) -> None:
 def save_baseline(source: str | Path, destination: str | Path) -> list[str]:
     """Replace `destination` with the records of `source` needed by compare; return the suites kept.
 
-    `destination` must be new, empty, or an earlier baseline (only manifest.json and <suite>/runs.csv),
-    so a mistyped path never deletes a folder of other files.
+    `source` is read and validated as `compare` reads it before anything is written. `destination`
+    must be new, empty, or an earlier baseline (only a tfbench manifest.json and <suite>/runs.csv), so
+    a mistyped path never deletes a folder of other files; it is locked while it is replaced.
 
-    The copy is assembled in a temporary folder beside `destination` and renamed into place, so a
-    failure leaves the old baseline as it was.
+    The copy is assembled in a new temporary folder beside `destination` and swapped into place; a
+    failure leaves the old baseline as it was, and only that temporary folder is ever deleted.
     """
     source, destination = Path(source), Path(destination)
     if not source.is_dir():
         raise TfbenchError(f"{str(source)!r} is not a directory: expected a folder written by 'tfbench run'")
-    names = records.suite_names(source)  # raises when there is no manifest.json
-    if not names:
-        raise TfbenchError(
-            f"{str(source)!r} holds no <suite>/{records.RUNS_FILE}: expected a folder written by 'tfbench run'"
-        )
+    load_side(source, "baseline source")  # compare's own reader: a source it would refuse leaves DEST untouched
+    names = records.suite_names(source)
     check_destination(source, destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    with output_folder.writing(destination, option="baseline destination"):
+        _replace(source, destination, names)
+    return names
+
+
+def _replace(source: Path, destination: Path, names: list[str]) -> None:
+    """Assemble the baseline in a folder made here (tempfile), then swap it with `destination`."""
+    scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    staging, old = scratch / "new", scratch / "old"
     try:
+        staging.mkdir()
         shutil.copyfile(source / records.MANIFEST_FILE, staging / records.MANIFEST_FILE)
         for name in names:
             (staging / name).mkdir()
             shutil.copyfile(source / name / records.RUNS_FILE, staging / name / records.RUNS_FILE)
         staging.chmod(0o755)
-        old = destination.with_name(f".{destination.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if destination.exists():
-            destination.rename(old)
-        staging.rename(destination)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return names
+        destination.rename(old)
+        try:
+            staging.rename(destination)
+        except BaseException:
+            old.rename(destination)
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # made by this call: the new copy or the old baseline
