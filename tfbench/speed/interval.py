@@ -12,18 +12,16 @@ import math
 
 import numpy as np
 
-from tfbench.analysis.student_t import t_quantile
+from tfbench.analysis import statistics
 
 
 def t_interval(d, confidence: float = 0.99) -> tuple[float, float]:
-    """mean(d) -/+ t_{(1+confidence)/2, n-1} * sd(d) / sqrt(n); (-inf, inf) with fewer than 2 values."""
-    d = np.asarray(d, dtype=float)
-    n = len(d)
-    if n < 2:
+    """mean(d) -/+ t_{(1+confidence)/2, n-1} * sd(d) / sqrt(n) (analysis/statistics.py, the one t-interval);
+    (-inf, inf) with fewer than 2 values: nothing is known yet, so nothing is decided."""
+    _, low, high = statistics.t_interval(d, confidence)
+    if math.isnan(low):
         return -math.inf, math.inf
-    half = t_quantile((1 + confidence) / 2, n - 1) * d.std(ddof=1) / math.sqrt(n)
-    centre = float(d.mean())
-    return centre - half, centre + half
+    return low, high
 
 
 def centre(d) -> float:
