@@ -39,12 +39,27 @@ class ExecutionSchedule:
         return step < len(self.records_from) and bool(self.records_from[step])
 
 
+class EverySchedule:
+    """Per-layer statistics on steps 0, every, 2·every, … without end (a user's loop of `fit` calls):
+    an execution records its first step when it holds one of them (so the others run the plain step).
+    Decided from the step alone, so no plan has to be known up front."""
+
+    def __init__(self, every: int, per_execution: int):
+        self.every, self.per_execution = every, per_execution
+        self.first_only = per_execution > 1
+        self.every_step = every == 1 and per_execution == 1
+
+    def records(self, step: int) -> bool:
+        return -step % self.every < self.per_execution  # the next multiple of every is in this execution
+
+
 def dispatching_train_function(model, plain_step, recording_step):
     """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
     execution starts at (set by the model at every epoch's start, advanced here); each execution's
-    time goes to `model.execution_times`. Each step is traced once, whichever executions call it."""
+    time goes to `model.execution_times`; `model.execution_schedule()` says which executions record. Each
+    step is traced once, whichever executions call it."""
     per_execution = model.steps_per_execution
-    schedule = ExecutionSchedule(model.plan, per_execution)
+    schedule = model.execution_schedule()
     recording_one = one_step_function(model, recording_step)
     if schedule.every_step:
         return timed(model, "recording", execution_function(model, recording_one, recording_one))
