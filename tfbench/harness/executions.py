@@ -49,7 +49,8 @@ class EverySchedule:
         self.first_only = per_execution > 1
         self.every_step = every == 1 and per_execution == 1
 
-    def records(self, step: int) -> bool:
+    def records(self, step):
+        """An int, or an integer tensor (then a boolean tensor)."""
         return -step % self.every < self.per_execution  # the next multiple of every is in this execution
 
 
@@ -76,11 +77,23 @@ def dispatching_train_function(model, plain_step, recording_step):
     return train_function
 
 
+def conditional_train_function(model, step):
+    """fit's train function for `model` from one step, `step(data, record)`, that takes the per-layer
+    statistics only where the boolean tensor `record` holds: on an execution's first step where
+    `model.execution_schedule().records` says so of the optimizer's iteration count, never on later
+    ones. Traced once, whatever the steps to record: the rule is computed in-graph."""
+    schedule = model.execution_schedule()
+    one = one_step_function(model, step)
+    first = tf.function(lambda data: one(data, schedule.records(model.optimizer.iterations)), autograph=False)
+    later = tf.function(lambda data: one(data, tf.constant(False)), autograph=False)
+    return execution_function(model, first, later)
+
+
 def one_step_function(model, step):
     run = model.distribute_strategy.run
     # autograph=False: the step has no tensor-dependent Python control flow, and converting it (and every
     # Keras call inside) is most of the cost of tracing it.
-    return tf.function(lambda data: run(step, args=(data,)), reduce_retracing=True, autograph=False)
+    return tf.function(lambda data, *flags: run(step, args=(data, *flags)), reduce_retracing=True, autograph=False)
 
 
 def timed(model, kind: str, execution):

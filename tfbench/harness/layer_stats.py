@@ -101,8 +101,10 @@ class LayerStats:
         measured = [s for s in slots if s.measured]
         self.activations = ShapeGroups(activation_shapes) if measured else None
         spread = np.cumsum([s.measured for s in slots]) - 1
-        self.spread = None if len(measured) == len(slots) else tf.constant(
-            np.where([s.measured for s in slots], spread, len(measured)).astype(np.int32)
+        self.spread = (
+            None
+            if len(measured) == len(slots)
+            else tf.constant(np.where([s.measured for s in slots], spread, len(measured)).astype(np.int32))
         )
         bounded = [s.bounds is not None for s in measured]
         self.bounded = tf.constant(bounded) if any(bounded) else None
@@ -112,6 +114,11 @@ class LayerStats:
     def kernel_stacks(self) -> list[tf.Tensor]:
         """The kernels stacked by shape: read before the update, they are `compute`'s `before`."""
         return self.kernels.stack([self.variables[i] for i in self.kernel_indices])
+
+    def no_kernels(self) -> list[tf.Tensor]:
+        """Zeros shaped as `kernel_stacks()`: what a step that records nothing reads instead."""
+        groups = zip(self.kernels.groups, self.kernels.shapes, strict=True)
+        return [tf.zeros([len(members), *shape]) for members, shape in groups]
 
     def compute(self, before, grads, grad_squares, deltas, activations) -> tf.Tensor:
         """`before`: `kernel_stacks()` read before the update (the update applied is what changed since);

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfbench.harness import monitor
-from tfbench.harness.branches import only_taken_branch
+from tfbench.harness.branches import only_taken_branch, when
 from tfbench.harness.executions import ExecutionSchedule, ExecutionTimes, dispatching_train_function
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
@@ -165,8 +165,10 @@ class MonitoredModel(keras.Model):
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
-    def recording_step(self, data):
-        """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row."""
+    def recording_step(self, data, record=None):
+        """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row.
+        With `record`, a boolean tensor, the statistics are taken only where it is true: then one
+        traced step serves recorded and unrecorded steps alike (a user's loop of `fit` calls)."""
         x, y = data[0], data[1]
         n = sum(slot.measured for slot in self.layer_slots)
         variables = self.trainable_variables
@@ -186,19 +188,24 @@ class MonitoredModel(keras.Model):
         grads = present(applied, variables)
         grad_squares = monitor.squared_norms(grads)
         step = self._step()
-        before = self.layer_stats.kernel_stacks()  # read before the update, to measure the update applied
+        # The kernels read before the update, to measure the update applied.
+        before = when(record, self.layer_stats.kernel_stacks, self.layer_stats.no_kernels)
 
         # The optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(applied, variables)
 
         metric = monitor.batch_metric(y, y_pred, self.task)
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
-        with only_taken_branch():  # the statistics' rare branches cost nothing when not taken
-            table = self.layer_stats.compute(before, grads, grad_squares, deltas, activations)
-        self.buffers.write_layers(step, table)
-        if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
-            scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
-            self.tensorboard.write(step, grads, deltas, variables, table, scalars)
+
+        def record_layers():
+            with only_taken_branch():  # the statistics' rare branches cost nothing when not taken
+                table = self.layer_stats.compute(before, grads, grad_squares, deltas, activations)
+            self.buffers.write_layers(step, table)
+            if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
+                scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
+                self.tensorboard.write(step, grads, deltas, variables, table, scalars)
+
+        when(record, record_layers, lambda: None)
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
     def _step(self):

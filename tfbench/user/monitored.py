@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from tfbench.errors import TfbenchError
 from tfbench.harness import monitor
-from tfbench.harness.executions import EverySchedule
+from tfbench.harness.executions import EverySchedule, conditional_train_function
 from tfbench.harness.model import MonitoredModel
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.models.probed import ProbedForward, probe_layers
@@ -148,11 +148,11 @@ class MonitoredUserModel(MonitoredModel):
 
     def make_train_function(self, force=False):
         if self.train_function is None or force:
-            dispatch = super().make_train_function(force=True)
+            execution = conditional_train_function(self, self.recording_step)
 
             def train_function(iterator):
                 self.buffers.make_room(self.steps_per_execution, 1)  # an execution records one step at most
-                return dispatch(iterator)
+                return execution(iterator)
 
             self.train_function = train_function
         return self.train_function
