@@ -11,12 +11,14 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from harness_reference import brute_force, layer_names, norm
 
 import tfbench
 from tfbench.harness.model import MonitoredModel
 from tfbench.spec.setup import Setup
 from tfbench.user import ring
+from tfbench.user.monitored import every_rule
 
 SETUP = Setup(depth=2, width=8, activation="tanh", learning_rate=0.1, batch_size=16)
 EVERY = 2
@@ -82,6 +84,16 @@ def expected_recorded(updates, every: int, per_execution: int) -> list[int]:
                 recorded.append(first)
         start += count
     return recorded
+
+
+def test_the_record_rule_picks_execution_starts_holding_a_multiple_of_every():
+    for every in range(1, 6):
+        for per_execution in range(1, 5):
+            rule = every_rule(every, per_execution)
+            starts = tf.range(40, dtype=tf.int64)
+            expected = [any((s + i) % every == 0 for i in range(per_execution)) for s in range(40)]
+            assert [bool(rule(s)) for s in range(40)] == expected
+            assert rule(starts).numpy().tolist() == expected
 
 
 @pytest.fixture

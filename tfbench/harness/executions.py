@@ -39,28 +39,12 @@ class ExecutionSchedule:
         return step < len(self.records_from) and bool(self.records_from[step])
 
 
-class EverySchedule:
-    """Per-layer statistics on steps 0, every, 2·every, … without end (a user's loop of `fit` calls):
-    an execution records its first step when it holds one of them (so the others run the plain step).
-    Decided from the step alone, so no plan has to be known up front."""
-
-    def __init__(self, every: int, per_execution: int):
-        self.every, self.per_execution = every, per_execution
-        self.first_only = per_execution > 1
-        self.every_step = every == 1 and per_execution == 1
-
-    def records(self, step):
-        """An int, or an integer tensor (then a boolean tensor)."""
-        return -step % self.every < self.per_execution  # the next multiple of every is in this execution
-
-
 def dispatching_train_function(model, plain_step, recording_step):
     """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
     execution starts at (set by the model at every epoch's start, advanced here); each execution's
-    time goes to `model.execution_times`; `model.execution_schedule()` says which executions record. Each
-    step is traced once, whichever executions call it."""
+    time goes to `model.execution_times`. Each step is traced once, whichever executions call it."""
     per_execution = model.steps_per_execution
-    schedule = model.execution_schedule()
+    schedule = ExecutionSchedule(model.plan, per_execution)
     recording_one = one_step_function(model, recording_step)
     if schedule.every_step:
         return timed(model, "recording", execution_function(model, recording_one, recording_one))
@@ -77,14 +61,13 @@ def dispatching_train_function(model, plain_step, recording_step):
     return train_function
 
 
-def conditional_train_function(model, step):
+def conditional_train_function(model, step, records):
     """fit's train function for `model` from one step, `step(data, record)`, that takes the per-layer
     statistics only where the boolean tensor `record` holds: on an execution's first step where
-    `model.execution_schedule().records` says so of the optimizer's iteration count, never on later
-    ones. Traced once, whatever the steps to record: the rule is computed in-graph."""
-    schedule = model.execution_schedule()
+    `records(the optimizer's iteration count)` holds, never on later ones. Traced once, whatever the
+    steps to record: the rule is computed in-graph, no plan of them is baked into it."""
     one = one_step_function(model, step)
-    first = tf.function(lambda data: one(data, schedule.records(model.optimizer.iterations)), autograph=False)
+    first = tf.function(lambda data: one(data, records(model.optimizer.iterations)), autograph=False)
     later = tf.function(lambda data: one(data, tf.constant(False)), autograph=False)
     return execution_function(model, first, later)
 

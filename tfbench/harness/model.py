@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfbench.harness import monitor
 from tfbench.harness.branches import only_taken_branch, when
-from tfbench.harness.executions import ExecutionSchedule, ExecutionTimes, dispatching_train_function
+from tfbench.harness.executions import ExecutionTimes, dispatching_train_function
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
 from tfbench.models.layers import BOUNDED_ACTIVATIONS
@@ -144,10 +144,6 @@ class MonitoredModel(keras.Model):
             self.execution_times = ExecutionTimes()
             self.train_function = dispatching_train_function(self, self.train_step, self.recording_step)
         return self.train_function
-
-    def execution_schedule(self):
-        """Which executions record: those holding a step of the plan."""
-        return ExecutionSchedule(self.plan, self.steps_per_execution)
 
     def train_step(self, data):
         """A step without per-layer statistics: what every unrecorded step runs, in every monitor mode."""

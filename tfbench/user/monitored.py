@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from tfbench.errors import TfbenchError
 from tfbench.harness import monitor
-from tfbench.harness.executions import EverySchedule, conditional_train_function
+from tfbench.harness.executions import conditional_train_function
 from tfbench.harness.model import MonitoredModel
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.models.probed import ProbedForward, probe_layers
@@ -135,7 +135,8 @@ class MonitoredUserModel(MonitoredModel):
             warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
         probes = self.probing.probes
         shapes = [p.shape for p in probes if p.measured]
-        buffers = RingBuffers(len(monitor.STEP_MEASURES), (len(probes), len(monitor.LAYER_MEASURES)))
+        layer_table = (len(probes), len(monitor.LAYER_MEASURES))
+        buffers = RingBuffers(len(monitor.STEP_MEASURES), layer_table, self.steps_per_execution)
         self.attach_monitor(ProbedForward(self.user_model, probes), probes, shapes, buffers)
         if self.events_dir is not None:
             self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
@@ -143,12 +144,10 @@ class MonitoredUserModel(MonitoredModel):
         if not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
 
-    def execution_schedule(self) -> EverySchedule:
-        return EverySchedule(self.every, self.steps_per_execution)
-
     def make_train_function(self, force=False):
         if self.train_function is None or force:
-            execution = conditional_train_function(self, self.recording_step)
+            records = every_rule(self.every, self.steps_per_execution)
+            execution = conditional_train_function(self, self.recording_step, records)
 
             def train_function(iterator):
                 self.buffers.make_room(self.steps_per_execution, 1)  # an execution records one step at most
@@ -181,3 +180,10 @@ class MonitoredUserModel(MonitoredModel):
         shows several models side by side. Returns the suite folder."""
         row, steps, layers = self.records(suite, variant, seed)
         return save_run(out, suite, row, steps, layers, monitor=f"every {self.every} steps")
+
+
+def every_rule(every: int, per_execution: int):
+    """Steps 0, every, 2·every, … without end or, with several steps per execution, the first step of
+    each execution that holds one of them, as a rule the graph computes: (an execution's first step,
+    an integer tensor) -> whether that step records (a boolean tensor)."""
+    return lambda step: -step % every < per_execution  # the next multiple of every is in this execution

@@ -89,8 +89,8 @@ class HostRecords:
 class RingBuffers:
     """The user path's buffers: what `MonitoredModel`'s steps write, and the host's copy of it."""
 
-    def __init__(self, n_step_columns: int, layer_row_shape: tuple):
-        self.step_ring = Ring(STEP_ROWS, (n_step_columns,))
+    def __init__(self, n_step_columns: int, layer_row_shape: tuple, per_execution: int = 1):
+        self.step_ring = Ring(max(STEP_ROWS, per_execution), (n_step_columns,))  # an execution fits
         self.layer_ring = Ring(LAYER_ROWS, layer_row_shape)
         self.host = HostRecords(n_step_columns, layer_row_shape)
         self._bounds = [0, 0]  # host side: most appends to each ring since the last drain
