@@ -116,9 +116,9 @@ class LayerStats:
         return self.kernels.stack([self.variables[i] for i in self.kernel_indices])
 
     def no_kernels(self) -> list[tf.Tensor]:
-        """Zeros shaped as `kernel_stacks()`: what a step that records nothing reads instead."""
-        groups = zip(self.kernels.groups, self.kernels.shapes, strict=True)
-        return [tf.zeros([len(members), *shape]) for members, shape in groups]
+        """What a step that records nothing reads instead of `kernel_stacks()`: empty stacks of the same
+        kernel shapes, so an unrecorded step fills no memory the size of the model."""
+        return [tf.zeros([0, *shape]) for shape in self.kernels.shapes]
 
     def compute(self, before, grads, grad_squares, deltas, activations) -> tf.Tensor:
         """`before`: `kernel_stacks()` read before the update (the update applied is what changed since);
