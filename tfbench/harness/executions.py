@@ -12,6 +12,11 @@ recorded and calls one of:
   recorded steps all start an execution, as `RecordPlan.for_setup` makes them);
 - the recording function: every step recording (full mode, or a plan not aligned with executions;
   its unrecorded steps write a scratch row that is never read).
+
+A user's loop of `fit` calls (user/monitored.py) has no plan up front, and each new plan would mean new
+traces. There `conditional_train_function` traces one step whose statistics sit behind a cond (kept a
+functional If, harness/branches.py, so the branch not taken costs nothing) on a rule the graph computes
+from the optimizer's iteration count: the first `fit` traces one step, not two, and later ones none.
 """
 
 from __future__ import annotations
