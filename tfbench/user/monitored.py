@@ -126,7 +126,9 @@ class MonitoredUserModel(MonitoredModel):
             raise TfbenchError("the monitored model is not compiled: compile the model (or the monitored one) first")
         if self.net is None:
             self._attach(x)
-        return super().fit(x, y, *args, callbacks=[*(callbacks or []), FitRecorder()], **kwargs)
+        # keras.Model's fit, not MonitoredModel's: its StepCounter serves the suites' host-side dispatch,
+        # and here the record rule is computed in-graph.
+        return keras.Model.fit(self, x, y, *args, callbacks=[*(callbacks or []), FitRecorder()], **kwargs)
 
     def _attach(self, x) -> None:
         """Probe the model on the first fit and attach the monitor to it."""
