@@ -15,9 +15,17 @@ rounds; extra_info holds every variant's fastest time and `overhead_vs_plain_fit
 Like for like: both sides run Keras' default `steps_per_execution=1` (one call of the train function
 per update; the monitored model keeps the user's setting) and neither computes compiled metrics (the
 monitored model skips them, so the plain model is compiled without them).
+
+`test_user_monitor_fit_loop` times a user's loop of `fit` calls from a fresh model: MobileNetV2 as
+above, nine calls of 10 updates, `every=2`, against the same loop of plain `fit` (no compiled metrics
+either), the two alternated in one process, 5 rounds. extra_info holds each variant's fastest first
+call (it traces the train function) and fastest total of the eight later calls, and their ratios to
+plain `fit`'s (`first_call_ratio`, `later_calls_ratio`; 1.10 is 10 % slower).
 """
 
 from __future__ import annotations
+
+import time
 
 import keras
 import numpy as np
@@ -113,3 +121,48 @@ def test_user_monitor_overhead(benchmark, workload):
         variants[f"every_{every}"] = one_run(monitored, batches, steps, epochs)
     best = alternate(benchmark, variants)
     benchmark.extra_info["overhead_vs_plain_fit"] = overheads(best, "plain_fit")
+
+
+LOOP_CALLS, LOOP_UPDATES, LOOP_EVERY, LOOP_ROUNDS = 9, 10, 2, 5
+
+
+def fit_loop_seconds(monitor: bool, batches) -> list[float]:
+    """A fresh MobileNetV2 (built untimed), then the seconds of each of the loop's fit calls."""
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(0)
+    model = mobilenet_v2()
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    if monitor:
+        model = tfbench.monitored(model, every=LOOP_EVERY)
+    seconds = []
+    for _ in range(LOOP_CALLS):
+        started = time.perf_counter()
+        model.fit(batches, steps_per_epoch=LOOP_UPDATES, verbose=0)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def test_user_monitor_fit_loop(benchmark):
+    benchmark.group = "user_monitor_fit_loop"
+    batches = random_batches((32, 32, 3), LOOP_UPDATES)
+    variants = {"plain_fit": False, f"every_{LOOP_EVERY}": True}
+    loops: dict[str, list[list[float]]] = {name: [] for name in variants}
+    turn = [0]
+
+    def one_round():
+        names = list(variants)
+        shift = turn[0] % len(names)
+        for name in names[shift:] + names[:shift]:
+            loops[name].append(fit_loop_seconds(variants[name], batches))
+        turn[0] += 1
+
+    benchmark.pedantic(one_round, rounds=LOOP_ROUNDS, iterations=1)
+    first = {name: min(loop[0] for loop in runs) for name, runs in loops.items()}
+    later = {name: min(sum(loop[1:]) for loop in runs) for name, runs in loops.items()}
+    benchmark.extra_info.update(
+        first_call_s=first,
+        later_calls_s=later,
+        first_call_ratio=first[f"every_{LOOP_EVERY}"] / first["plain_fit"],
+        later_calls_ratio=later[f"every_{LOOP_EVERY}"] / later["plain_fit"],
+        calls_s=loops,
+    )

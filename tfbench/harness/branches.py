@@ -1,4 +1,5 @@
-"""`only_taken_branch`: build `tf.cond`s whose untaken branch costs nothing at run time.
+"""`only_taken_branch`: build `tf.cond`s whose untaken branch costs nothing at run time; `when`: a
+part of the train step that runs always, or only where a traced condition holds.
 
 Inside a `tf.function`, TensorFlow lowers each `tf.cond` to Switch/Merge ops by default. The executor
 then still visits every op of the untaken branch (propagating "dead" tensors through it), so the
@@ -11,6 +12,8 @@ afterwards. Where the flag does not exist, nothing changes but speed.
 from __future__ import annotations
 
 import contextlib
+
+import tensorflow as tf
 
 try:
     from tensorflow.python.ops import control_flow_util_v2 as _flow
@@ -31,3 +34,12 @@ def only_taken_branch():
         yield
     finally:
         setattr(_flow, _FLAG, saved)
+
+
+def when(condition, action, otherwise):
+    """`action()` where `condition` is None (decided when tracing); otherwise a cond on the boolean
+    tensor `condition` whose branch not taken costs nothing (`otherwise` gives what it returns)."""
+    if condition is None:
+        return action()
+    with only_taken_branch():
+        return tf.cond(condition, action, otherwise)

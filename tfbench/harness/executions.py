@@ -12,6 +12,11 @@ recorded and calls one of:
   recorded steps all start an execution, as `RecordPlan.for_setup` makes them);
 - the recording function: every step recording (full mode, or a plan not aligned with executions;
   its unrecorded steps write a scratch row that is never read).
+
+A user's loop of `fit` calls (user/monitored.py) has no plan up front, and each new plan would mean new
+traces. There `conditional_train_function` traces one step whose statistics sit behind a cond (kept a
+functional If, harness/branches.py, so the branch not taken costs nothing) on a rule the graph computes
+from the optimizer's iteration count: the first `fit` traces one step, not two, and later ones none.
 """
 
 from __future__ import annotations
@@ -61,11 +66,22 @@ def dispatching_train_function(model, plain_step, recording_step):
     return train_function
 
 
+def conditional_train_function(model, step, records):
+    """fit's train function for `model` from one step, `step(data, record)`, that takes the per-layer
+    statistics only where the boolean tensor `record` holds: on an execution's first step where
+    `records(the optimizer's iteration count)` holds, never on later ones. Traced once, whatever the
+    steps to record: the rule is computed in-graph, no plan of them is baked into it."""
+    one = one_step_function(model, step)
+    first = tf.function(lambda data: one(data, records(model.optimizer.iterations)), autograph=False)
+    later = tf.function(lambda data: one(data, tf.constant(False)), autograph=False)
+    return execution_function(model, first, later)
+
+
 def one_step_function(model, step):
     run = model.distribute_strategy.run
     # autograph=False: the step has no tensor-dependent Python control flow, and converting it (and every
     # Keras call inside) is most of the cost of tracing it.
-    return tf.function(lambda data: run(step, args=(data,)), reduce_retracing=True, autograph=False)
+    return tf.function(lambda data, *flags: run(step, args=(data, *flags)), reduce_retracing=True, autograph=False)
 
 
 def timed(model, kind: str, execution):

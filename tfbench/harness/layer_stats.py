@@ -115,6 +115,11 @@ class LayerStats:
         """The kernels stacked by shape: read before the update, they are `compute`'s `before`."""
         return self.kernels.stack([self.variables[i] for i in self.kernel_indices])
 
+    def no_kernels(self) -> list[tf.Tensor]:
+        """What a step that records nothing reads instead of `kernel_stacks()`: empty stacks of the same
+        kernel shapes, so an unrecorded step fills no memory the size of the model."""
+        return [tf.zeros([0, *shape]) for shape in self.kernels.shapes]
+
     def compute(self, before, grads, grad_squares, deltas, activations) -> tf.Tensor:
         """`before`: `kernel_stacks()` read before the update (the update applied is what changed since);
         `grad_squares` [variables]: Σ g² of every gradient, already computed for the global norm."""

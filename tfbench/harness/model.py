@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfbench.harness import monitor
-from tfbench.harness.branches import only_taken_branch
+from tfbench.harness.branches import only_taken_branch, when
 from tfbench.harness.executions import ExecutionTimes, dispatching_train_function
 from tfbench.harness.layer_stats import LayerSlots, LayerStats
 from tfbench.harness.plan import RecordPlan
@@ -23,7 +23,9 @@ from tfbench.records.schema import METRIC_FOR_TASK
 
 
 class Buffers:
-    """Preallocated in-graph storage, deliberately not a Keras layer so it is never saved or trained."""
+    """Preallocated in-graph storage, a row per step of the plan, deliberately not a Keras layer so it
+    is never saved or trained. (A user's loop of `fit` calls, whose steps are not known up front,
+    writes rings instead: user/ring.py.)"""
 
     def __init__(self, plan: RecordPlan, n_layers: int):
         nan = float("nan")
@@ -34,6 +36,15 @@ class Buffers:
             tf.fill([plan.n_recorded + 1, n_layers, len(monitor.LAYER_MEASURES)], nan), trainable=False
         )
         self.slots = tf.constant(np.where(plan.slots < 0, plan.n_recorded, plan.slots).astype(np.int32))
+
+    def write_step(self, step, row) -> None:
+        self.steps.scatter_nd_update([[self._row(step)]], [row])
+
+    def write_layers(self, step, table) -> None:
+        self.layers.scatter_nd_update([[tf.gather(self.slots, self._row(step))]], [table])
+
+    def _row(self, step):
+        return tf.minimum(step, self.steps.shape[0] - 1)
 
 
 def present(gradients, variables) -> list:
@@ -84,7 +95,8 @@ class MonitoredModel(keras.Model):
             network.inputs, [network.outputs, *[p.z for p in measured], *[p.a for p in measured]], name="network"
         )
         self.track(task)
-        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in measured], plan)
+        self.plan = plan
+        self.attach_monitor(net, probes, [tuple(p.a.shape) for p in measured], Buffers(plan, len(probes)))
         self.built = True
 
     def track(self, task: str) -> None:
@@ -95,13 +107,13 @@ class MonitoredModel(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.metric_tracker = keras.metrics.Mean(name=self.metric_name)
 
-    def attach_monitor(self, net, probes, activation_shapes: list[tuple], plan: RecordPlan) -> None:
+    def attach_monitor(self, net, probes, activation_shapes: list[tuple], buffers) -> None:
         """Monitor `net`, a callable (inputs, training) -> [outputs, *z, *a] over the `probes` that have a
-        pre-activation, in forward order; `activation_shapes` are theirs."""
+        pre-activation, in forward order; `activation_shapes` are theirs. `buffers` stores what the steps
+        record (`write_step`, `write_layers`)."""
         self.net = net
-        self.plan = plan
         self.layer_slots = locate_layers(probes, self.trainable_variables)
-        self.buffers = Buffers(plan, len(probes))
+        self.buffers = buffers
         self.layer_stats = LayerStats(self.layer_slots, self.trainable_variables, activation_shapes)
         self.tensorboard = None  # a harness.tensorboard.TensorBoardWriter when events are asked for
         self._validate_batch = None
@@ -149,8 +161,10 @@ class MonitoredModel(keras.Model):
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
-    def recording_step(self, data):
-        """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row."""
+    def recording_step(self, data, record=None):
+        """The plain step plus every layer's statistics (docs/design.md §5) in the step's buffer row.
+        With `record`, a boolean tensor, the statistics are taken only where it is true: then one
+        traced step serves recorded and unrecorded steps alike (a user's loop of `fit` calls)."""
         x, y = data[0], data[1]
         n = sum(slot.measured for slot in self.layer_slots)
         variables = self.trainable_variables
@@ -170,23 +184,28 @@ class MonitoredModel(keras.Model):
         grads = present(applied, variables)
         grad_squares = monitor.squared_norms(grads)
         step = self._step()
-        before = self.layer_stats.kernel_stacks()  # read before the update, to measure the update applied
+        # The kernels read before the update, to measure the update applied.
+        before = when(record, self.layer_stats.kernel_stacks, self.layer_stats.no_kernels)
 
         # The optimizer applies (and clips) the gradients, exactly as in Model.fit.
         self.optimizer.apply(applied, variables)
 
         metric = monitor.batch_metric(y, y_pred, self.task)
         self._record_scalars(step, loss, reg_loss, metric, tf.sqrt(tf.reduce_sum(grad_squares)))
-        with only_taken_branch():  # the statistics' rare branches cost nothing when not taken
-            table = self.layer_stats.compute(before, grads, grad_squares, deltas, activations)
-        self.buffers.layers.scatter_nd_update([[tf.gather(self.buffers.slots, step)]], [table])
-        if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
-            scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
-            self.tensorboard.write(step, grads, deltas, variables, table, scalars)
+
+        def record_layers():
+            with only_taken_branch():  # the statistics' rare branches cost nothing when not taken
+                table = self.layer_stats.compute(before, grads, grad_squares, deltas, activations)
+            self.buffers.write_layers(step, table)
+            if self.tensorboard is not None:  # decided when tracing: no op at all without TensorBoard
+                scalars = {"loss": loss, "global_grad_norm": tf.sqrt(tf.reduce_sum(grad_squares))}
+                self.tensorboard.write(step, grads, deltas, variables, table, scalars)
+
+        when(record, record_layers, lambda: None)
         return self._update_trackers(loss, metric, tf.shape(x)[0])
 
     def _step(self):
-        return tf.minimum(tf.cast(self.optimizer.iterations, tf.int32), self.plan.steps - 1)
+        return tf.cast(self.optimizer.iterations, tf.int32)
 
     def test_step(self, data):
         x, y = data[0], data[1]
@@ -237,7 +256,7 @@ class MonitoredModel(keras.Model):
                 tf.cast(self.optimizer.learning_rate, tf.float32),
             ]
         )
-        self.buffers.steps.scatter_nd_update([[step]], [row])
+        self.buffers.write_step(step, row)
 
     # -- host side -------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """`tfbench.monitored(model)`: the harness's monitor on a user's own model, in the user's own `fit`.
 
-The returned model is a `MonitoredModel` (the same train_step, buffers and per-layer statistics as
-the suites use) that calls the user's model through probes (models/probed.py), so Sequential,
+The returned model is a `MonitoredModel` (the same train_step and per-layer statistics as the
+suites use) that calls the user's model through probes (models/probed.py), so Sequential,
 functional and subclassed models all work. Per-layer statistics are computed in-graph on every
-`every`-th step only, and the host reads the buffers when records are asked for: no per-step sync.
+`every`-th step only, into fixed-size buffers (user/ring.py) that the host copies out once per epoch:
+no per-step sync, and a loop of `fit` calls traces the train step once, whatever each call's length.
 
     monitor = tfbench.monitored(model, every=10)      # model: compiled or not
     monitor.fit(x, y, epochs=5, batch_size=64)        # the usual fit, callbacks and all
@@ -12,7 +13,6 @@ functional and subclassed models all work. Per-layer statistics are computed in-
 
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from pathlib import Path
@@ -22,11 +22,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfbench.errors import TfbenchError
-from tfbench.harness.model import Buffers, MonitoredModel
-from tfbench.harness.plan import RecordPlan
+from tfbench.harness import monitor
+from tfbench.harness.executions import conditional_train_function
+from tfbench.harness.model import MonitoredModel
 from tfbench.harness.tensorboard import TensorBoardWriter
 from tfbench.models.probed import ProbedForward, probe_layers
 from tfbench.spec.limits import MAX_STEPS, check_count
+from tfbench.user.ring import RingBuffers
 from tfbench.user.run_records import check_record_names, run_tables, save_run
 
 
@@ -45,23 +47,6 @@ def monitored(model, layers=None, every: int = 10, tensorboard=None, task: str |
 def infer_task(loss) -> str:
     name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
     return "classification" if "categorical_crossentropy" in str(name) else "regression"
-
-
-def steps_per_epoch_of(x, batch_size, steps_per_epoch) -> int:
-    """Optimizer updates per epoch of a `fit` call (an upper bound with validation_split)."""
-    if steps_per_epoch:
-        return int(steps_per_epoch)
-    if isinstance(x, tf.data.Dataset):
-        count = int(x.cardinality())
-        if count < 0:
-            raise TfbenchError("fit got a tf.data.Dataset of unknown or infinite length: pass steps_per_epoch=")
-        return count
-    if isinstance(x, keras.utils.PyDataset):
-        return len(x)
-    arrays = tf.nest.flatten(x)
-    if not arrays or not hasattr(arrays[0], "shape"):
-        raise TfbenchError(f"fit got x of type {type(x).__name__}: pass steps_per_epoch= for it")
-    return math.ceil(int(arrays[0].shape[0]) / (batch_size or 32))
 
 
 def first_inputs(x):
@@ -87,6 +72,7 @@ class FitRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
+        model.buffers.drain()
         step = int(model.optimizer.iterations.numpy())
         model.epoch_times.append((step, time.perf_counter() - self._started))
         logs = logs or {}
@@ -137,41 +123,54 @@ class MonitoredUserModel(MonitoredModel):
     def call(self, inputs, training=False):
         return self.user_model(inputs, training=training)
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, callbacks=None, steps_per_epoch=None, initial_epoch=0,
-            **kwargs):  # fmt: skip
+    def fit(self, x=None, y=None, *args, callbacks=None, **kwargs):
         if not self.compiled:
             raise TfbenchError("the monitored model is not compiled: compile the model (or the monitored one) first")
-        planned = (epochs - initial_epoch) * steps_per_epoch_of(x, batch_size, steps_per_epoch)
-        self._prepare(x, int(self.optimizer.iterations.numpy()) + planned)
-        return super().fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=[*(callbacks or []), FitRecorder()],
-                           steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, **kwargs)  # fmt: skip
-
-    def _prepare(self, x, needed: int) -> None:
-        """Probe the model on the first fit; make the buffers hold every step up to `needed`."""
         if self.net is None:
-            self.probing = probe_layers(self.user_model, first_inputs(x), self.watch)
-            if self.probing.note():
-                warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
-            probes = self.probing.probes
-            plan = every_plan(needed, self.every, self.steps_per_execution)
-            shapes = [p.shape for p in probes if p.measured]
-            self.attach_monitor(ProbedForward(self.user_model, probes), probes, shapes, plan)
-            if self.events_dir is not None:
-                self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
-            self.first_step = int(self.optimizer.iterations.numpy())
-            if not self.optimizer.built:
-                self.optimizer.build(self.trainable_variables)
-        elif needed > self.plan.steps:
-            self._grow(every_plan(max(needed, 2 * self.plan.steps), self.every, self.steps_per_execution))
+            self._attach(x)
+        # keras.Model's fit, not MonitoredModel's: its StepCounter serves the suites' host-side dispatch,
+        # and here the record rule is computed in-graph.
+        return keras.Model.fit(self, x, y, *args, callbacks=[*(callbacks or []), FitRecorder()], **kwargs)
 
-    def _grow(self, plan: RecordPlan) -> None:
-        """Larger buffers keep what is recorded (slots are a prefix); the train step is traced again."""
-        old, old_steps = self.buffers, self.plan.steps
-        self.plan, self.buffers = plan, Buffers(plan, len(self.layer_slots))
-        self.buffers.steps[:old_steps].assign(old.steps)
-        recorded = old.layers.shape[0] - 1  # without the scratch row
-        self.buffers.layers[:recorded].assign(old.layers[:recorded])
-        self.train_function = None
+    def _attach(self, x) -> None:
+        """Probe the model on the first fit and attach the monitor to it."""
+        self.probing = probe_layers(self.user_model, first_inputs(x), self.watch)
+        if self.probing.note():
+            warnings.warn(f"tfbench.monitored: {self.probing.note()}", stacklevel=3)
+        probes = self.probing.probes
+        shapes = [p.shape for p in probes if p.measured]
+        layer_table = (len(probes), len(monitor.LAYER_MEASURES))
+        buffers = RingBuffers(len(monitor.STEP_MEASURES), layer_table, self.steps_per_execution)
+        self.attach_monitor(ProbedForward(self.user_model, probes), probes, shapes, buffers)
+        if self.events_dir is not None:
+            self.tensorboard = TensorBoardWriter(self.events_dir, self.layer_slots)
+        self.first_step = int(self.optimizer.iterations.numpy())
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            records = every_rule(self.every, self.steps_per_execution)
+            execution = conditional_train_function(self, self.recording_step, records)
+
+            def train_function(iterator):
+                self.buffers.make_room(self.steps_per_execution, 1)  # an execution records one step at most
+                return execution(iterator)
+
+            self.train_function = train_function
+        return self.train_function
+
+    def fetch_steps(self, start: int, stop: int) -> np.ndarray:
+        self.buffers.drain()
+        return self.buffers.host.steps(stop)[start:]
+
+    def fetch_layers(self) -> np.ndarray:
+        self.buffers.drain()
+        return self.buffers.host.layers()
+
+    def recorded_steps(self) -> np.ndarray:
+        self.buffers.drain()
+        return self.buffers.host.recorded()
 
     def records(self, suite: str = "model", variant: str | None = None, seed: int = 0):
         """(runs.csv row, steps table, layers table) of the steps trained so far, in the records schema."""
@@ -188,9 +187,8 @@ class MonitoredUserModel(MonitoredModel):
         return save_run(out, suite, row, steps, layers, monitor=f"every {self.every} steps")
 
 
-def every_plan(steps: int, every: int, per_execution: int = 1) -> RecordPlan:
-    """Steps 0, every, 2·every, …; with several steps per execution, the first step of each execution
-    that holds one of them (so the others run the plain step, harness/executions.py)."""
-    steps = max(int(steps), 1)
-    wanted = np.arange(0, steps, every)
-    return RecordPlan(steps=steps, recorded=np.unique(wanted // per_execution * per_execution))
+def every_rule(every: int, per_execution: int):
+    """Steps 0, every, 2·every, … without end or, with several steps per execution, the first step of
+    each execution that holds one of them, as a rule the graph computes: (an execution's first step,
+    an integer tensor) -> whether that step records (a boolean tensor)."""
+    return lambda step: -step % every < per_execution  # the next multiple of every is in this execution

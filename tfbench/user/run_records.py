@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tfbench.analysis import verdict
+from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
 from tfbench.records import output_folder
 from tfbench.records import store as records
@@ -26,10 +27,10 @@ from tfbench.spec.limits import MAX_SEED_VALUE, check_count
 def run_tables(model, suite: str, variant: str, seed: int):
     """(runs.csv row, steps table, layers table) from a MonitoredUserModel's buffers."""
     done = int(model.optimizer.iterations.numpy())
-    first, last = model.first_step, min(done, model.plan.steps) - 1
+    first, last = model.first_step, done - 1
     steps = steps_table(model.fetch_steps(0, last + 1), model.validations, last, last + 1)
     steps = steps[steps.step >= first].reset_index(drop=True)
-    layers = layers_table(model, model.plan, last)
+    layers = layers_table(model, RecordPlan(steps=done, recorded=model.recorded_steps()), last)
     layers = layers[layers.step >= first].reset_index(drop=True)
     trained = steps.dropna(subset=["loss"])
     bad = verdict.first_divergent_step(trained["loss"], trained["global_grad_norm"], _first(trained["loss"]))
