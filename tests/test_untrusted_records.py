@@ -205,6 +205,21 @@ def test_a_malformed_parquet_table_is_one_line_naming_it(run, case):
     refused(lambda: write_report(run), f"{SUITE}/", ".parquet", fragment)
 
 
+def test_a_bad_table_in_a_later_suite_leaves_every_earlier_page_as_it_was(run):
+    """The tables of every suite are checked before the first page is rewritten, not suite by suite."""
+    write_report(run)
+    later = copy_of(run / SUITE, run / "zz_later")
+    PARQUET["layers lacks a column"][0](later)
+    (later / "index.html").unlink()
+
+    def pages():  # an atomic rewrite is a new inode, even with the same bytes
+        return {path: path.stat().st_ino for path in run.rglob("*.html")}
+
+    before = pages()
+    refused(lambda: write_report(run), "zz_later/", "lacks depth")
+    assert pages() == before
+
+
 def test_a_layers_table_without_the_appended_weight_column_stays_readable(run):
     _parquet(records.LAYERS_FILE, lambda t: t.drop(columns="weight"))(run / SUITE)
     assert write_report(run).is_file()

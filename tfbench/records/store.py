@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow
+import pyarrow.parquet
 
 from tfbench.errors import TfbenchError
 from tfbench.records.manifest_check import check_manifest
@@ -167,6 +168,23 @@ def _read_parquet(folder: Path, name: str, kind: str) -> pd.DataFrame:
             f"{str(path)!r} cannot be read ({one_line(error)}): expected the {kind} table of a tfbench run"
         ) from None
     return check_parquet(table, kind, path)
+
+
+def check_suite_tables(folder: Path) -> None:
+    """Every Parquet table of one suite has the columns and types of a tfbench run, read from the files'
+    footers alone (cheap): lets `report` refuse a bad table before it rewrites any page."""
+    folder = Path(folder)
+    for name, kind in ((STEPS_FILE, "steps"), (LAYERS_FILE, "layers"), (TIMESTEPS_FILE, "timesteps")):
+        path = refuse_links(folder, name)
+        if kind == "timesteps" and not path.is_file():
+            continue
+        try:
+            empty = pyarrow.parquet.read_schema(path).empty_table().to_pandas()
+        except (OSError, ValueError, TypeError, NotImplementedError, pyarrow.ArrowException) as error:
+            raise TfbenchError(
+                f"{str(path)!r} cannot be read ({one_line(error)}): expected the {kind} table of a tfbench run"
+            ) from None
+        check_parquet(empty, kind, path)
 
 
 def read_suite(folder: Path) -> SuiteRecords:

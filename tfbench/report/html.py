@@ -225,6 +225,8 @@ def write_report(out, cards: dict | None = None) -> Path:
     manifest = records.read_manifest(out)
     # every runs.csv read and validated before the first page is written: a bad one leaves the folder as it was
     runs_by_suite = {name: records.read_runs(out / name) for name in names}
+    for name in names:  # and every Parquet table's columns and types, from its footer
+        records.check_suite_tables(out / name)
     common = _common()
     done = cards or {}
     missing = [name for name in names if name not in done]
