@@ -27,6 +27,7 @@ def repo(tmp_path_factory):
     return make_repo(tmp_path_factory.mktemp("speed"), PAUSE_S)
 
 
+@pytest.mark.slow  # about a minute: .ci/run runs it with the other slow tests
 def test_a_planted_slowdown_fails_naming_the_variant(repo, tmp_path):
     folder, base, head = repo
     out = tmp_path / "out"
@@ -45,7 +46,7 @@ def test_a_planted_slowdown_fails_naming_the_variant(repo, tmp_path):
     assert "data:image/png;base64," in (out / "index.html").read_text()
 
 
-@pytest.mark.slow  # the planted test's tiny/4 is identical code in both revisions: the default run's A/A
+@pytest.mark.slow
 def test_a_revision_against_itself_is_never_slower(repo, tmp_path):
     folder, base, _ = repo
     result = speed(folder, base, base, "tiny", "--max-seconds", 30, "--fail-on", "speed:10%")

@@ -85,14 +85,14 @@ def check_output_folder(out, option: str = "--out", existing: bool = False) -> P
 
 
 def _check_ours(path: Path, option: str) -> None:
+    if (path / MANIFEST_FILE).exists():
+        read_manifest(path)  # a malformed or newer manifest is named as such, and never rewritten
     if not is_tfbench_folder(path):
         found = ", ".join(sorted(e.name for e in path.iterdir() if not _leftover(e.name))[:3]) or "nothing"
         raise TfbenchError(
             f"{option} {str(path)!r} holds files tfbench did not write ({found}) and no tfbench {MANIFEST_FILE}: "
             "expected a new or empty folder, or one written by tfbench"
         )
-    if (path / MANIFEST_FILE).exists():
-        read_manifest(path)  # records of a newer schema are refused, never rewritten
 
 
 def _holder(lock: Path) -> str:

@@ -89,13 +89,13 @@ def check_record_names(suite, variant, seed) -> None:
 def save_run(out, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
     """Add one run to OUT/<suite>, replacing an earlier one with the same (variant, seed), and describe
     the suite in OUT/manifest.json; OUT must be new, empty or a tfbench folder, and is locked meanwhile."""
-    label(row["variant"], "save_records variant")
     plain_name(suite, "save_records suite")  # before the folder is touched
     with output_folder.writing(out, option="out") as out:
         return _save_run(out, suite, row, steps, layers, monitor)
 
 
 def _save_run(out: Path, suite: str, row: dict, steps: pd.DataFrame, layers: pd.DataFrame, monitor: str) -> Path:
+    label(row["variant"], "save_records variant")
     folder = refuse_links(out, suite)
     folder.mkdir(parents=True, exist_ok=True)
     state = records.read_suite(folder) if (folder / records.RUNS_FILE).is_file() else records.SuiteRecords.empty()
