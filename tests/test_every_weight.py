@@ -133,6 +133,7 @@ def check(build):
     return start
 
 
+@pytest.mark.slow  # with the other keras.applications models: .ci/run runs them in its slow step
 def test_mobilenet_v2_every_layer_with_weights_has_a_row():
     start = check(mobilenet_v2)
     norms = start[start["weight"] == "gamma"]
@@ -174,6 +175,7 @@ def test_harness_models_monitor_batch_norm_and_prelu_weights(options):
     assert np.sqrt(recorded) == pytest.approx(global_norm, rel=1e-5)
 
 
+@pytest.mark.slow  # a MobileNetV2 saved and diagnosed: about 25 s; in .ci/run's slow step
 def test_diagnose_of_a_saved_mobilenet_v2_has_a_row_for_every_layer_with_weights(tmp_path):
     model, _, _, _ = recorded_step_0(mobilenet_v2)
     model.save(tmp_path / "mobilenet_v2.keras")
