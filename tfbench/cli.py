@@ -195,6 +195,8 @@ def add_speed_parser(commands) -> None:
     speed.add_argument("--fail-on", metavar="speed:PCT", help="slower beyond PCT %% fails (default speed:10)")
     speed.add_argument("--max-seconds", type=float, default=180.0, help="time for the whole command (default 180)")
     speed.add_argument("--threads", type=positive_int, default=1, help="TensorFlow intra-op threads (default 1)")
+    speed.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                       help="judge CPU time (default) or wall time (sleeps, waits included)")  # fmt: skip
     speed.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown (PR comment)")
     speed.add_argument("--out", help="folder for speed.json (every block) and index.html")
 
@@ -205,7 +207,7 @@ def cmd_speed(args) -> int:
 
     report = speed(args.base, args.head, args.targets, fail_on=args.fail_on, max_seconds=args.max_seconds,
                    threads=args.threads, out=args.out, markdown=args.markdown,
-                   log=lambda line: print(line, flush=True))  # fmt: skip
+                   log=lambda line: print(line, flush=True), clock=args.clock)  # fmt: skip
     print("\n".join(table_lines(report["results"]) + report["notes"]))
     return exit_code(report)
 

@@ -29,8 +29,10 @@ class Block:
     order: int  # position among all blocks of the command
     pair: int  # which pair of its series
     started_s: float  # since the command started
-    seconds: float
+    seconds: float  # by the clock the command judges on (cpu_seconds or wall_seconds)
     updates: int  # optimizer updates timed (0 for setup blocks: one build and trace)
+    wall_seconds: float = math.nan
+    cpu_seconds: float = math.nan  # every thread of the worker process
 
 
 @dataclass
@@ -88,8 +90,9 @@ def _median(values: list[float]) -> float:
 
 class Session:
     def __init__(self, workers: dict[str, WorkerProcess], percent: float, started: float, deadline: float,
-                 seed: int, log: Callable[[str], None]):  # fmt: skip
+                 seed: int, log: Callable[[str], None], clock: str = "cpu"):  # fmt: skip
         self.workers, self.percent, self.started, self.deadline = workers, percent, started, deadline
+        self.clock = clock
         self.rng = random.Random(seed)
         self.log = log
         self.blocks: list[Block] = []
@@ -133,11 +136,11 @@ class Session:
     def _setup_share_spent(self) -> bool:
         spent = {STEP: 0.0, SETUP: 0.0}
         for block in self.blocks:
-            spent[block.quantity] += block.seconds
+            spent[block.quantity] += block.wall_seconds
         return spent[SETUP] > spent[STEP]
 
     def _pair_cost(self, series: Series) -> float:
-        recent = [b.seconds for b in series.blocks[-4:]] or [BLOCK_S if series.quantity == STEP else 2.0]
+        recent = [b.wall_seconds for b in series.blocks[-4:]] or [BLOCK_S if series.quantity == STEP else 2.0]
         return 2 * max(recent) + 0.2
 
     def _pair(self, series: Series) -> None:
@@ -150,8 +153,9 @@ class Session:
                 )
             else:
                 reply = self.workers[revision].request("setup", variant=series.variant)
+            judged = reply["cpu_seconds"] if self.clock == "cpu" else reply["seconds"]
             block = Block(revision, series.variant, series.quantity, len(self.blocks), index, round(started, 3),
-                          reply["seconds"], series.updates)  # fmt: skip
+                          judged, series.updates, reply["seconds"], reply["cpu_seconds"])  # fmt: skip
             self.blocks.append(block)
             series.blocks.append(block)
 

@@ -59,21 +59,32 @@ class Variant:
             model.fit(batches, epochs=epochs, steps_per_epoch=self.chunk, verbose=0, shuffle=False)
             chunks -= epochs
 
-    def time_setup(self) -> float:
+    def time_setup(self) -> dict:
         """Building and tracing: a fresh model to its first chunk trained (what each new graph costs)."""
-        started = time.perf_counter()
+        started = clocks()
         model, batches = self.build()
         self.fit(model, batches, 1)
-        seconds = time.perf_counter() - started
+        times = since(started)
         if self.model is None:
             self.model, self.batches = model, batches
-        return seconds
+        return times
 
-    def time_chunks(self, chunks: int) -> float:
+    def time_chunks(self, chunks: int) -> dict:
         gc.collect()  # each block starts from an empty young generation; collections within it still count
-        started = time.perf_counter()
+        started = clocks()
         self.fit(self.model, self.batches, chunks)
-        return time.perf_counter() - started
+        return since(started)
+
+
+def clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def since(started: tuple[float, float]) -> dict:
+    """Wall seconds, and the CPU seconds of every thread of this process (what the revision's own work took,
+    without the time a shared or virtual machine gave its core to something else)."""
+    wall, cpu = clocks()
+    return {"seconds": wall - started[0], "cpu_seconds": cpu - started[1]}
 
 
 class Worker:
@@ -101,18 +112,18 @@ class Worker:
     def prepare(self, variant):
         """Build and trace, warm up, then one chunk's time for calibrating the block size."""
         item = self.variants[variant]
-        setup_s = item.time_setup()
+        setup_s = item.time_setup()["seconds"]
         warm_until = time.perf_counter() + WARMUP_S
         while time.perf_counter() < warm_until:
             item.time_chunks(1)
-        chunk_s = min(item.time_chunks(1) for _ in range(3))
+        chunk_s = min(item.time_chunks(1)["seconds"] for _ in range(3))
         return {"setup_s": setup_s, "chunk_s": chunk_s, "chunk": item.chunk}
 
     def step(self, variant, chunks):
-        return {"seconds": self.variants[variant].time_chunks(chunks)}
+        return self.variants[variant].time_chunks(chunks)
 
     def setup(self, variant):
-        return {"seconds": self.variants[variant].time_setup()}
+        return self.variants[variant].time_setup()
 
 
 def variants_of(targets) -> dict:
