@@ -85,9 +85,10 @@ def check_output_folder(out, option: str = "--out", existing: bool = False) -> P
 
 
 def _check_ours(path: Path, option: str) -> None:
-    if (path / MANIFEST_FILE).exists():
-        read_manifest(path)  # a malformed or newer manifest is named as such, and never rewritten
-    if not is_tfbench_folder(path):
+    # A manifest is read once: a malformed or newer one is named as such (and never rewritten), then judged.
+    own = (path / MANIFEST_FILE).exists()
+    ours = is_tfbench_manifest(read_manifest(path)) if own else is_tfbench_folder(path)
+    if not ours:
         found = ", ".join(sorted(e.name for e in path.iterdir() if not _leftover(e.name))[:3]) or "nothing"
         raise TfbenchError(
             f"{option} {str(path)!r} holds files tfbench did not write ({found}) and no tfbench {MANIFEST_FILE}: "
