@@ -43,27 +43,37 @@ class ExecutionSchedule:
     def records(self, step: int) -> bool:
         return step < len(self.records_from) and bool(self.records_from[step])
 
+    def kind(self, step: int) -> str:
+        return "recording" if self.records(step) else "plain"
+
 
 def dispatching_train_function(model, plain_step, recording_step):
     """fit's train function for `model`: (iterator) -> logs. `model.next_step` is the step the next
     execution starts at (set by the model at every epoch's start, advanced here); each execution's
-    time goes to `model.execution_times`. Each step is traced once, whichever executions call it."""
+    time goes to `model.execution_times`, as a recording or a plain one.
+
+    A plan whose recorded steps each start an execution (as `RecordPlan.for_setup` makes them) traces
+    one step: `recording_step(data, record)` with the plan's rule computed in-graph, as
+    `conditional_train_function` does for a user's model. Tracing a second, plain step would cost
+    about as much again, for a run whose unrecorded steps then skip one untaken cond. Any other plan
+    traces the plain and the recording step, and the host picks one per execution."""
     per_execution = model.steps_per_execution
     schedule = ExecutionSchedule(model.plan, per_execution)
-    recording_one = one_step_function(model, recording_step)
     if schedule.every_step:
-        return timed(model, "recording", execution_function(model, recording_one, recording_one))
+        recording_one = one_step_function(model, recording_step)
+        execution = execution_function(model, recording_one, recording_one)
+        return timed(model, lambda step: "recording", lambda iterator, kind: execution(iterator))
+    if schedule.first_only:
+        mask = tf.constant(model.plan.mask)
+        last = model.plan.steps - 1
+        records = lambda iterations: tf.gather(mask, tf.minimum(tf.cast(iterations, tf.int32), last))  # noqa: E731
+        execution = conditional_train_function(model, recording_step, records)
+        return timed(model, schedule.kind, lambda iterator, kind: execution(iterator), one_function=True)
+    recording_one = one_step_function(model, recording_step)
     plain_one = one_step_function(model, plain_step)
-    plain = timed(model, "plain", execution_function(model, plain_one, plain_one))
-    later = plain_one if schedule.first_only else recording_one
-    recording = timed(model, "recording", execution_function(model, recording_one, later))
-
-    def train_function(iterator):
-        step = model.next_step
-        model.next_step = step + per_execution
-        return (recording if schedule.records(step) else plain)(iterator)
-
-    return train_function
+    plain = execution_function(model, plain_one, plain_one)
+    recording = execution_function(model, recording_one, recording_one)
+    return timed(model, schedule.kind, lambda iterator, kind: (recording if kind == "recording" else plain)(iterator))
 
 
 def conditional_train_function(model, step, records):
@@ -84,11 +94,18 @@ def one_step_function(model, step):
     return tf.function(lambda data, *flags: run(step, args=(data, *flags)), reduce_retracing=True, autograph=False)
 
 
-def timed(model, kind: str, execution):
+def timed(model, kind_at, execution, one_function: bool = False):
+    """`execution(iterator, kind)` timed into `model.execution_times` under `kind_at(step)`, the kind of
+    the execution that starts at the model's next step, which it advances. `one_function`: both kinds
+    run one traced function, so only the very first call traces."""
+
     def train_function(iterator):
+        step = model.next_step
+        model.next_step = step + model.steps_per_execution
+        kind = kind_at(step)
         started = time.perf_counter()
-        logs = execution(iterator)
-        model.execution_times.add(kind, time.perf_counter() - started)
+        logs = execution(iterator, kind)
+        model.execution_times.add(kind, time.perf_counter() - started, "any" if one_function else kind)
         return logs
 
     return train_function
@@ -103,10 +120,12 @@ class ExecutionTimes:
         self.seconds: dict[str, list[float]] = {"plain": [], "recording": []}
         self.traced: set[str] = set()
 
-    def add(self, kind: str, seconds: float) -> None:
-        if kind in self.traced:
+    def add(self, kind: str, seconds: float, function: str | None = None) -> None:
+        """`function`: which traced function ran (default: one per kind); its first call is left out."""
+        function = function or kind
+        if function in self.traced:
             self.seconds[kind].append(seconds)
-        self.traced.add(kind)
+        self.traced.add(function)
 
     def clear(self) -> None:
         """Start a new run's account; what was traced stays traced."""

@@ -14,6 +14,7 @@ from tfbench.data.batches import train_batches
 from tfbench.data.loading import load_data
 from tfbench.harness.build import build_model
 from tfbench.harness.callbacks import ChunkRecorder
+from tfbench.harness.gradient_registry import custom_gradients_released
 from tfbench.harness.model_cache import ModelCache, fresh_session
 from tfbench.harness.plan import RecordPlan
 from tfbench.harness.record_tables import layers_table, steps_table
@@ -69,6 +70,11 @@ def train_run(setup, seed: int, mode: str = "standard", verbose: bool = False, t
     """Train `setup` with `seed`; divergence is a result (status "diverged"), never an exception.
 
     `tensorboard`: a run directory for TensorBoard events of the recorded steps (None: no events)."""
+    with custom_gradients_released():  # else every graph traced stays in memory (harness/gradient_registry.py)
+        return _train_run(setup, seed, mode, verbose, tensorboard)
+
+
+def _train_run(setup, seed: int, mode: str, verbose: bool, tensorboard) -> RunResult:
     started = time.perf_counter()
     data = load_data(setup.data)
     plan = RecordPlan.for_setup(setup, mode)
