@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tfbench.report.time_account import monitor_line, time_line
+from tfbench.report.time_account import memory_line, monitor_line, time_line
 
 MANIFEST = {"monitor": "standard", "started": "2026-01-01T10:00:00+00:00", "finished": "2026-01-01T10:02:30+00:00"}
 
@@ -32,3 +32,10 @@ def test_monitor_line_says_when_nothing_could_be_measured():
     assert "not measurable in this run" in monitor_line(MANIFEST, runs([np.nan] * 3))
     assert "not measurable in this run" in monitor_line(MANIFEST, runs([np.nan] * 3).drop(columns="monitor_s"))
     assert "not recorded" in time_line({}, runs([np.nan] * 3))
+
+
+def test_memory_line_gives_the_peak_sum_in_gb_or_says_it_was_not_recorded():
+    memory = {"peak_pss_mb": 1536.0, "largest_process_pss_mb": 512.0, "processes": 4}
+    line = memory_line({**MANIFEST, "memory": memory})
+    assert line.startswith("1.50 GB at the peak") and "4 processes" in line and "the largest 0.50 GB" in line
+    assert memory_line(MANIFEST).startswith("not recorded")

@@ -75,6 +75,8 @@ MANIFESTS = {
     "a suite named ../x": (lambda m: {**m, "suites": {"../x": {}}}, "suite name '../x' is invalid"),
     "bad tolerances": (lambda m: {**m, "suites": {SUITE: {"tolerances": {"metric": "lots"}}}}, "tolerances"),
     "a calibration of text": (lambda m: {**m, "calibration": "fast"}, "calibration is 'fast'"),
+    "a negative memory peak": (lambda m: {**m, "memory": {"peak_pss_mb": -1.0}}, "memory is {'peak_pss_mb': -1.0}"),
+    "a memory of text": (lambda m: {**m, "memory": "lots"}, "memory is 'lots'"),
 }
 
 

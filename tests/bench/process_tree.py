@@ -9,7 +9,8 @@ nothing of it, while a memory peak shorter than half a second can be missed.
 
 The proportional set size (PSS) charges each page shared by k processes 1/k to each, so their sum
 is the memory the run really takes: forked workers share TensorFlow's pages with their server, and
-adding up their resident sizes would count those pages once per process.
+adding up their resident sizes would count those pages once per process. It is sampled as `run`
+samples it for its own manifest (tfbench/engine/memory_peak.py).
 
     python tests/bench/process_tree.py python -m tfbench run all --profile quick --out fresh
 """
@@ -20,6 +21,8 @@ import os
 import subprocess
 import sys
 import time
+
+from tfbench.engine.memory_peak import MemoryPeak
 
 INTERVAL_S = 0.5
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -43,18 +46,6 @@ def processes() -> dict[int, tuple[int, float, int]]:
     return found
 
 
-def proportional_set_size(pid: int) -> int:
-    """The process's PSS in bytes (0 once it has ended)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def role(pid: int) -> str:
     """A short name for the process: the end of its command line."""
     try:
@@ -68,7 +59,8 @@ def role(pid: int) -> str:
 def account(command: list[str]) -> dict:
     started = time.perf_counter()
     child = subprocess.Popen(command)
-    cpu, peak, tree, pss_peak, startup_cpu, roles = {}, {}, {child.pid}, 0, None, {}
+    cpu, peak, tree, startup_cpu, roles = {}, {}, {child.pid}, None, {}
+    memory = MemoryPeak(root=child.pid).__enter__()
     while child.poll() is None:
         table = processes()
         grown = True
@@ -81,16 +73,16 @@ def account(command: list[str]) -> dict:
             roles.setdefault(pid, role(pid))
             _, seconds, resident = table[pid]
             cpu[pid], peak[pid] = seconds, max(peak.get(pid, 0), resident)
-        pss_peak = max(pss_peak, sum(proportional_set_size(pid) for pid in living))
         if startup_cpu is None and time.perf_counter() - started >= STARTUP_S:
             startup_cpu = (sum(cpu.values()), time.perf_counter() - started)
         time.sleep(INTERVAL_S)
     wall = time.perf_counter() - started
+    pss = memory.stop() or {"peak_pss_mb": float("nan")}
     cpu_s = sum(cpu.values())
     startup = startup_cpu[0] / startup_cpu[1] if startup_cpu else cpu_s / wall
     return {"wall_s": wall, "cpu_s": cpu_s, "cores": cpu_s / wall, "startup_cores": startup,
             "processes": len(cpu), "peak_rss_mb": max(peak.values(), default=0) / 2**20,
-            "peak_pss_sum_mb": pss_peak / 2**20, "exit_code": child.returncode,
+            "peak_pss_sum_mb": pss["peak_pss_mb"], "exit_code": child.returncode,
             "per_process": [(pid, roles[pid], cpu[pid], peak[pid] / 2**20) for pid in sorted(cpu)]}  # fmt: skip
 
 

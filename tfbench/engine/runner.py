@@ -19,6 +19,7 @@ from tfbench.analysis import claims, verdict
 from tfbench.engine.calibration import calibrate
 from tfbench.engine.executors import make_executor
 from tfbench.engine.finished import finished_future
+from tfbench.engine.memory_peak import MemoryPeak
 from tfbench.engine.scheduling import chunks, planned_workers
 from tfbench.engine.suite_tasks import SuiteTasks
 from tfbench.engine.validation import check_suites, ensure_output_folder
@@ -91,7 +92,9 @@ def run(
     seed_list = list(range(check_count("--seeds", seeds, MAX_SEEDS) or budget.seeds))
     workers = planned_workers(workers, len(seed_list), suites)
     preload = (suite_task.__module__,) if suite_task is not None else ()
-    with output_folder.writing(out) as out:  # refused at once: someone else's folder, or another writer's
+    # The folder is refused at once if it is someone else's or another writer's; memory is sampled over
+    # this process and all it starts (the workers, a local Ray).
+    with output_folder.writing(out) as out, MemoryPeak() as memory:
         backend = make_executor(executor, workers, ray_address, log, preload)  # workers start, or threads pinned
         with contextlib.closing(backend):
             calibration = _checked_and_timed(backend, suites, budget)
@@ -114,6 +117,8 @@ def run(
             if calibration.exception() is None:  # else a run that killed its worker took the timing with it
                 manifest["calibration"] = calibration.result()
         manifest["finished"] = utc_now()
+        if (peak := memory.stop()) is not None:
+            manifest["memory"] = peak
         records.write_json(out / records.MANIFEST_FILE, manifest)
         summary.claims = claims.summary_line(claims.write_claims(out))
     return summary

@@ -37,8 +37,18 @@ def _calibration(value) -> bool:
     if not isinstance(value, dict):
         return False
     speed = value.get("reference_steps_per_s")
-    number = isinstance(speed, (int, float)) and not isinstance(speed, bool) and math.isfinite(speed)
-    return speed is None or number
+    return speed is None or _finite(speed)
+
+
+def _memory(value) -> bool:
+    if not isinstance(value, dict):
+        return False
+    sizes = [value.get(key) for key in ("peak_pss_mb", "largest_process_pss_mb")]
+    return all(size is None or _finite(size) and size >= 0 for size in sizes) and _count(value.get("processes"))
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # key -> (its check, what it must hold)
@@ -50,6 +60,7 @@ TOP_LEVEL = {
     "cpu_count": (_count, "a count"), "workers": (_count, "a count"),
     "seeds": (_seeds, "a list of integer seeds"),
     "calibration": (_calibration, "an object with a finite reference_steps_per_s"),
+    "memory": (_memory, "an object of non-negative sizes in MB and a process count"),
 }  # fmt: skip
 SUITE_KEYS = {
     "factor": (_text, "text"), "question": (_text, "text"), "reference": (_text, "a level label"),

@@ -27,7 +27,7 @@ from tfbench.records.kernel_rows import kernel_rows
 from tfbench.records.names import refuse_links
 from tfbench.records.schema import HIGHER_IS_BETTER
 from tfbench.report import tables, theory_overlay
-from tfbench.report.time_account import monitor_line, time_line
+from tfbench.report.time_account import memory_line, monitor_line, time_line
 
 
 def number(value, digits: int = 3) -> str:
@@ -234,7 +234,8 @@ def write_report(out, cards: dict | None = None) -> Path:
     cards = [done.get(name) or rendered[name] for name in names]
     claims = write_claims(out, manifest, runs_by_suite)
     runs = pd.concat(runs_by_suite.values(), ignore_index=True)
-    account = {"time": time_line(manifest, runs), "monitor": monitor_line(manifest, runs)}
+    account = {"time": time_line(manifest, runs), "memory": memory_line(manifest),
+               "monitor": monitor_line(manifest, runs)}  # fmt: skip
     cards = [{**card, "claims": card_claims(claims, card["name"])} for card in cards]
     shown = {key: manifest.get(key) for key in SHOWN}
     template = environment().get_template("index.html")

@@ -1,10 +1,10 @@
-"""Where a run's time went, from its own records: the index page's "Time" and "Monitor cost" lines.
+"""Where a run's time went, from its own records: the index page's "Time", "Memory" and "Monitor cost" lines.
 
 Every figure is summed from runs.csv (docs/design.md §6): `wall_s` per run, of which `setup_s`
 (building and tracing), `step_s` (the train function's executions) and `monitor_s` (what the
 per-layer statistics added to those executions, measured in the run against its own unrecorded
 executions). Worker time is summed over workers, so with two workers it can exceed the wall time
-from start to finish.
+from start to finish. The memory is the manifest's `memory` (engine/memory_peak.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,18 @@ def time_line(manifest: dict, runs: pd.DataFrame) -> str:
         f"{seconds(elapsed(manifest))} from start to end of training; {len(runs)} runs took {seconds(trained)} of "
         f"worker time: building and tracing {seconds(setup)}, training steps {seconds(steps)}, the rest "
         f"(validation, weight resets, tables) {seconds(rest)}"
+    )
+
+
+def memory_line(manifest: dict) -> str:
+    memory = manifest.get("memory")
+    if not isinstance(memory, dict) or not isinstance(memory.get("peak_pss_mb"), (int, float)):
+        return "not recorded (measured on Linux only)"
+    largest = memory.get("largest_process_pss_mb")
+    largest_text = f", the largest {largest / 1024:.2f} GB" if isinstance(largest, (int, float)) else ""
+    return (
+        f"{memory['peak_pss_mb'] / 1024:.2f} GB at the peak: the proportional set sizes of the run's "
+        f"{memory.get('processes', '?')} processes on this machine summed (shared pages counted once){largest_text}"
     )
 
 
