@@ -1,22 +1,21 @@
 """Which traced function runs each call of `fit`'s train function (one execution: `steps_per_execution`
-updates), decided on the host (docs/design.md §5).
+updates), and how each execution's time is accounted (docs/design.md §5).
 
-An in-graph condition around the per-layer statistics would cost something on every step, recorded or
-not. Instead the model has two traced steps: the plain one (loss, gradients, update, per-step
-scalars: exactly what `--monitor none` runs on its unrecorded steps) and the recording one (the same
-plus the per-layer statistics). Before each execution the host looks up whether any of its steps is
-recorded and calls one of:
+Every plan traces as few steps as it can, because tracing is most of a short run's cost:
 
-- the plain function: every step plain;
-- the record-first function: the execution's first step recording, the others plain (a plan whose
-  recorded steps all start an execution, as `RecordPlan.for_setup` makes them);
-- the recording function: every step recording (full mode, or a plan not aligned with executions;
-  its unrecorded steps write a scratch row that is never read).
+- every step recorded (full mode, runs under 100 updates): the recording step alone;
+- recorded steps that each start an execution (what `RecordPlan.for_setup` makes of `standard` and
+  `none`): one step whose per-layer statistics sit behind a cond (kept a functional If,
+  harness/branches.py, so the branch not taken costs nothing) on a rule the graph computes from the
+  optimizer's iteration count and the plan's steps; the execution's later steps pass it False;
+- any other plan: the plain and the recording step, and the host picks one per execution.
+
+The host knows from the plan which executions record, and times them apart: the run's own
+unrecorded executions are what the monitor's cost is measured against (`monitor_s`).
 
 A user's loop of `fit` calls (user/monitored.py) has no plan up front, and each new plan would mean new
-traces. There `conditional_train_function` traces one step whose statistics sit behind a cond (kept a
-functional If, harness/branches.py, so the branch not taken costs nothing) on a rule the graph computes
-from the optimizer's iteration count: the first `fit` traces one step, not two, and later ones none.
+traces. There `conditional_train_function` takes its rule from `every` instead: the first `fit` traces
+one step, and later ones none.
 """
 
 from __future__ import annotations
