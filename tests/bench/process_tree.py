@@ -56,9 +56,11 @@ def role(pid: int) -> str:
     return " ".join(w.decode(errors="replace") for w in words if w)[-60:]
 
 
-def account(command: list[str]) -> dict:
+def account(command: list[str], quiet: bool = False, cwd=None) -> dict:
+    """The figures of `command` run to its end (`quiet`: its output discarded)."""
     started = time.perf_counter()
-    child = subprocess.Popen(command)
+    output = subprocess.DEVNULL if quiet else None
+    child = subprocess.Popen(command, stdout=output, stderr=output, cwd=cwd)
     cpu, peak, tree, startup_cpu, roles = {}, {}, {child.pid}, None, {}
     memory = MemoryPeak(root=child.pid).__enter__()
     while child.poll() is None:
