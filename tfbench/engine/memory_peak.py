@@ -4,11 +4,12 @@ and every process it started (the worker server, the workers; a local Ray's proc
 PSS charges each page shared by k processes 1/k to each, so the sum counts TensorFlow's pages, which
 forked workers share with their server, once: adding up resident sizes would count them per
 process. A daemon thread samples /proc (Linux only; elsewhere the run records no memory figure).
-Reading a process's PSS makes the kernel walk all its pages, tens of milliseconds of CPU for a
-worker with TensorFlow loaded, so the thread reads the cheap resident sizes twice a second and the
-PSS only when their sum has grown by `STEP` (a share) since the last reading, and every `EVERY_S`:
-the sum of PSS grows by no more than the sum of resident sizes, so the figure is short of the peak
-by less than that share of it, or misses a peak shorter than half a second.
+Reading a process's PSS makes the kernel walk all its pages: 60 ms of CPU for a `run` with two
+workers, 2.5 s over a quick run if read twice a second. So the thread reads the cheap resident
+sizes twice a second and the PSS only when their sum has grown by `STEP` (a share) since the last
+reading, and every `EVERY_S`: the sum of PSS grows by no more than the sum of resident sizes, so
+the figure is short of the peak by less than that share of it, or misses a peak shorter than half
+a second.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 from pathlib import Path
 
 INTERVAL_S = 0.5
-STEP = 0.04
-EVERY_S = 30.0
+STEP = 0.05
+EVERY_S = 60.0
 PROC = Path("/proc")
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 

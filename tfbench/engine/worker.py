@@ -5,11 +5,8 @@ Executors (executors.py, ray_executor.py) import this module; it imports neither
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import pickle
-import sys
 from collections.abc import Callable
 
 # Every training run, in every executor, uses this many intra-op threads. The number of threads
@@ -46,20 +43,4 @@ def call_job(files: dict[str, str], fn: Callable, payload: bytes):
     from tfbench.spec.discovery import load_modules
 
     load_modules(files)
-    try:
-        return fn(*pickle.loads(payload))
-    finally:
-        return_freed_memory()
-
-
-def return_freed_memory() -> None:
-    """Hand the heap's free pages back to the system after a job (glibc keeps them for later by
-    default), so a long-lived worker's memory follows what it holds now, not its largest job."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+    return fn(*pickle.loads(payload))
