@@ -97,3 +97,25 @@ def test_runs_record_step_and_monitor_seconds(by_mode):
     standard, full = by_mode["standard"], by_mode["full"]
     assert 0 < standard.step_s < standard.wall_s and np.isfinite(standard.monitor_s)
     assert 0 < full.step_s < full.wall_s and np.isnan(full.monitor_s)  # nothing unrecorded to compare with
+
+
+@pytest.mark.parametrize(("mode", "steps"), [("standard", ["recording"]), ("full", ["recording"]),
+                                             ("none", ["recording", "plain"])])  # fmt: skip
+def test_standard_traces_one_step_and_none_keeps_the_plain_step(monkeypatch, mode, steps):
+    """Tracing costs about as much per step function as the rest of a model's setup: `standard`
+    traces the recording step alone (its statistics behind a cond), while `none`, the baseline the
+    monitor's cost is measured against, runs every step after the first as the plain step."""
+    from tfbench.harness import executions
+    from tfbench.harness.model_cache import ModelCache
+
+    built = []
+    original = executions.one_step_function
+
+    def spy(model, step):
+        built.append(step.__name__.replace("train_step", "plain").replace("recording_step", "recording"))
+        return original(model, step)
+
+    monkeypatch.setattr(executions, "one_step_function", spy)
+    monkeypatch.setattr("tfbench.harness.train.MODELS", ModelCache())  # a fresh build, whatever ran before
+    assert train_run(LONG, SEED, mode=mode).status == "ok"
+    assert built == steps

@@ -4,11 +4,13 @@ updates), and how each execution's time is accounted (docs/design.md §5).
 Every plan traces as few steps as it can, because tracing is most of a short run's cost:
 
 - every step recorded (full mode, runs under 100 updates): the recording step alone;
-- recorded steps that each start an execution (what `RecordPlan.for_setup` makes of `standard` and
-  `none`): one step whose per-layer statistics sit behind a cond (kept a functional If,
-  harness/branches.py, so the branch not taken costs nothing) on a rule the graph computes from the
-  optimizer's iteration count and the plan's steps; the execution's later steps pass it False;
-- any other plan: the plain and the recording step, and the host picks one per execution.
+- recorded steps that each start an execution (what `RecordPlan.for_setup` makes of `standard`):
+  one step whose per-layer statistics sit behind a cond (kept a functional If, harness/branches.py,
+  so the branch not taken costs nothing) on a rule the graph computes from the optimizer's
+  iteration count and the plan's steps; the execution's later steps pass it False;
+- any other plan, and `none` (step 0 recorded, every other step exactly the plain step: the
+  baseline of the monitor's cost): the plain and the recording step, and the host picks one per
+  execution.
 
 The host knows from the plan which executions record, and times them apart: the run's own
 unrecorded executions are what the monitor's cost is measured against (`monitor_s`).
@@ -55,14 +57,16 @@ def dispatching_train_function(model, plain_step, recording_step):
     one step: `recording_step(data, record)` with the plan's rule computed in-graph, as
     `conditional_train_function` does for a user's model. Tracing a second, plain step would cost
     about as much again, for a run whose unrecorded steps then skip one untaken cond. Any other plan
-    traces the plain and the recording step, and the host picks one per execution."""
+    traces the plain and the recording step, and the host picks one per execution; so does a plan
+    that records one step (`--monitor none`: step 0): that mode is the baseline the monitor's cost
+    is measured against, and none of its later steps carries the cond."""
     per_execution = model.steps_per_execution
     schedule = ExecutionSchedule(model.plan, per_execution)
     if schedule.every_step:
         recording_one = one_step_function(model, recording_step)
         execution = execution_function(model, recording_one, recording_one)
         return timed(model, lambda step: "recording", lambda iterator, kind: execution(iterator))
-    if schedule.first_only:
+    if schedule.first_only and model.plan.n_recorded > 1:
         mask = tf.constant(model.plan.mask)
         last = model.plan.steps - 1
         records = lambda iterations: tf.gather(mask, tf.minimum(tf.cast(iterations, tf.int32), last))  # noqa: E731
