@@ -49,7 +49,7 @@ def time_line(manifest: dict, runs: pd.DataFrame) -> str:
 def memory_line(manifest: dict) -> str:
     memory = manifest.get("memory")
     if not isinstance(memory, dict) or not isinstance(memory.get("peak_pss_mb"), (int, float)):
-        return "not recorded (measured on Linux only)"
+        return "not recorded in this run's manifest (tfbench measures it on Linux)"
     largest = memory.get("largest_process_pss_mb")
     largest_text = f", the largest {largest / 1024:.2f} GB" if isinstance(largest, (int, float)) else ""
     return (
