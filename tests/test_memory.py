@@ -33,21 +33,27 @@ def test_resident_memory_after_the_30th_run_is_within_150_mb_of_the_5th():
     assert resident[29] - resident[4] < 150, f"RSS grew from {resident[4]:.0f} MB to {resident[29]:.0f} MB"
 
 
-def test_graphs_of_evicted_models_are_freed():
+def test_graphs_of_evicted_models_are_freed(monkeypatch):
     """Every graph traced stayed alive through the custom gradient Keras' optimizer registers in
     TensorFlow's global gradient registry. Live traced graphs are counted with Python's own garbage
-    collector: after more graphs than the cache holds, only the cached models' may remain."""
+    collector, before and after training more graphs than a fresh cache holds: only the cached
+    models' may remain (other tests' models may be alive too, hence the difference)."""
     import gc
 
     from tensorflow.python.framework.func_graph import FuncGraph
 
-    from tfbench.harness.model_cache import CACHE_SIZE
+    from tfbench.harness.model_cache import CACHE_SIZE, ModelCache
+
+    def executions() -> int:
+        gc.collect()
+        return sum(isinstance(g, FuncGraph) and g.name.startswith("on_dataset") for g in gc.get_objects())
 
     graphs = ["relu", "tanh", "elu", "sigmoid", "selu", "softplus", "softsign", "gelu", "swish", "linear"]
     assert len(graphs) > 2 * CACHE_SIZE
+    monkeypatch.setattr("tfbench.harness.train.MODELS", ModelCache())
+    before = executions()
     for activation in graphs:
         assert train_run(dataclasses.replace(BASE, activation=activation), seed=0).status == "ok"
-    gc.collect()
-    executions = [g for g in gc.get_objects() if isinstance(g, FuncGraph) and g.name.startswith("on_dataset")]
     # A model of a 20-step run has one execution function (every step recorded).
-    assert len(executions) <= CACHE_SIZE, f"{len(executions)} traced train functions alive, {len(graphs)} trained"
+    added = executions() - before
+    assert added <= CACHE_SIZE, f"{added} more traced train functions alive after training {len(graphs)} graphs"

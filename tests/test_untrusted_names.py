@@ -122,7 +122,7 @@ def test_the_index_and_claims_templates_build_links_with_the_safe_filter():
              "ci_high": float("nan"), "seeds": 1, "status": "inconclusive", "source": "s"}  # fmt: skip
     page = environment().get_template("index.html").render(
         generated="now", version="0", root="", cards=[card], claims=[claim],
-        manifest=dict.fromkeys(SHOWN), account={"time": "", "monitor": ""},
+        manifest=dict.fromkeys(SHOWN), account={"time": "", "memory": "", "monitor": ""},
     )  # fmt: skip
     hrefs = [part.split('"', 1)[0] for part in page.split('href="')[1:]]
     assert len(hrefs) >= 3 and "./javascript%3Aalert%281%29/index.html" in hrefs
