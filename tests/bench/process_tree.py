@@ -62,24 +62,24 @@ def account(command: list[str], quiet: bool = False, cwd=None) -> dict:
     output = subprocess.DEVNULL if quiet else None
     child = subprocess.Popen(command, stdout=output, stderr=output, cwd=cwd)
     cpu, peak, tree, startup_cpu, roles = {}, {}, {child.pid}, None, {}
-    memory = MemoryPeak(root=child.pid).__enter__()
-    while child.poll() is None:
-        table = processes()
-        grown = True
-        while grown:  # descendants of descendants: a server's workers
-            new = {pid for pid, (parent, _, _) in table.items() if parent in tree and pid not in tree}
-            tree |= new
-            grown = bool(new)
-        living = tree & table.keys()
-        for pid in living:
-            roles.setdefault(pid, role(pid))
-            _, seconds, resident = table[pid]
-            cpu[pid], peak[pid] = seconds, max(peak.get(pid, 0), resident)
-        if startup_cpu is None and time.perf_counter() - started >= STARTUP_S:
-            startup_cpu = (sum(cpu.values()), time.perf_counter() - started)
-        time.sleep(INTERVAL_S)
+    with MemoryPeak(root=child.pid) as memory:  # sampled as `run` samples it for its manifest
+        while child.poll() is None:
+            table = processes()
+            grown = True
+            while grown:  # descendants of descendants: a server's workers
+                new = {pid for pid, (parent, _, _) in table.items() if parent in tree and pid not in tree}
+                tree |= new
+                grown = bool(new)
+            living = tree & table.keys()
+            for pid in living:
+                roles.setdefault(pid, role(pid))
+                _, seconds, resident = table[pid]
+                cpu[pid], peak[pid] = seconds, max(peak.get(pid, 0), resident)
+            if startup_cpu is None and time.perf_counter() - started >= STARTUP_S:
+                startup_cpu = (sum(cpu.values()), time.perf_counter() - started)
+            time.sleep(INTERVAL_S)
     wall = time.perf_counter() - started
-    pss = memory.stop() or {"peak_pss_mb": float("nan")}
+    pss = memory.stop() or {"peak_pss_mb": float("nan")}  # the figures taken on leaving the block
     cpu_s = sum(cpu.values())
     startup = startup_cpu[0] / startup_cpu[1] if startup_cpu else cpu_s / wall
     return {"wall_s": wall, "cpu_s": cpu_s, "cores": cpu_s / wall, "startup_cores": startup,

@@ -87,19 +87,21 @@ class MemoryPeak:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def sample(self) -> None:
-        sizes = {pid: proportional_set_size(pid) for pid in descendants(self.root)}
+    def sample(self, pids: set[int] | None = None) -> None:
+        """Read the PSS of `pids` (default: the tree as it is now)."""
+        sizes = {pid: proportional_set_size(pid) for pid in pids or descendants(self.root)}
         self.seen.update(pid for pid, size in sizes.items() if size)
         self.peak = max(self.peak, sum(sizes.values()))
         self.largest = max(self.largest, max(sizes.values(), default=0))
 
     def _sample_until_stopped(self) -> None:
         while not self._stopped.wait(self.interval):
-            resident = sum(resident_size(pid) for pid in descendants(self.root))
+            pids = descendants(self.root)
+            resident = sum(resident_size(pid) for pid in pids)
             self._resident_at_reading = min(self._resident_at_reading, resident)  # a process ended: lower
             grown = resident > self._resident_at_reading * (1 + STEP)
             if grown or time.monotonic() - self._read_at >= EVERY_S:
-                self.sample()
+                self.sample(pids)
                 self._resident_at_reading, self._read_at = resident, time.monotonic()
 
     def stop(self) -> dict | None:
